@@ -1,0 +1,50 @@
+# Two commands on a fresh clone: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE=1
+export TRANSFORMERS_OFFLINE=1
+export GRADIO_ANALYTICS_ENABLED=False
+export ANONYMIZED_TELEMETRY=False
+
+.PHONY: install browser index run test lint format bench clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m assistant.prepare
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian chromium for the browser tests (playwright drives it; never `playwright install`).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+
+# Ingest the default corpus when the index is missing or older than the data.
+index: install
+	$(PY) -m assistant.prepare --index
+
+run: index
+	$(PY) app.py serve
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+test: install browser lint
+	$(PY) -m pytest
+
+bench: index
+	$(PY) benchmarks/latency.py
+
+clean:
+	rm -rf .index .models

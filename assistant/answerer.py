@@ -1,0 +1,77 @@
+"""The default answerer: extractive, no LLM.
+
+The answer is the best supporting sentence, plus a second one when it adds a topic word of
+the question that the first lacks, each marked ``[n]`` and cited with exact offsets. Every
+citation is used by the answer, so there are no decorative sources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.text import stems, topic_stems
+from assistant.types import Answer, Citation, Evidence
+
+NOT_FOUND = "The documents don't contain an answer to this question."
+
+
+@dataclass(frozen=True)
+class ExtractiveAnswerer:
+    max_chars: int = 400
+    top_k: int = 3
+    #: A second sentence must score at least this share of the first's similarity.
+    second_min_ratio: float = 0.75
+
+    def not_found(self, question: str, search_query: str) -> Answer:
+        return Answer(
+            question=question, search_query=search_query, status="not_found", answer=NOT_FOUND
+        )
+
+    def answer(self, question: str, search_query: str, evidence: Sequence[Evidence]) -> Answer:
+        if not evidence:
+            return self.not_found(question, search_query)
+        chosen = [evidence[0]]
+        wanted = set(topic_stems(search_query))
+        covered = set(stems(evidence[0].passage.text))
+        for candidate in evidence[1 : self.top_k]:
+            adds = (wanted - covered) & set(stems(candidate.passage.text))
+            if adds and candidate.dense >= self.second_min_ratio * evidence[0].dense:
+                chosen.append(candidate)
+                break
+        parts: list[str] = []
+        citations: list[Citation] = []
+        budget = self.max_chars
+        for n, ev in enumerate(chosen, start=1):
+            marker = f" [{n}]"
+            room = budget - len(marker) - (1 if parts else 0)
+            if room < 40 and parts:
+                break
+            parts.append(_fit(ev.passage.text, room) + marker)
+            budget -= len(parts[-1]) + (1 if len(parts) > 1 else 0)
+            p = ev.passage
+            citations.append(
+                Citation(
+                    n=n,
+                    source=p.source,
+                    start=p.start,
+                    end=p.end,
+                    text=p.text,
+                    score=round(ev.dense, 4),
+                )
+            )
+        return Answer(
+            question=question,
+            search_query=search_query,
+            status="answered",
+            answer=" ".join(parts),
+            citations=citations,
+        )
+
+
+def _fit(sentence: str, room: int) -> str:
+    """The sentence, or its head cut at a word boundary with an ellipsis when it is too long."""
+    if len(sentence) <= room:
+        return sentence
+    head = sentence[: max(room - 1, 1)].rsplit(" ", 1)[0].rstrip(",;:")
+    return head + "…"

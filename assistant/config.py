@@ -1,0 +1,68 @@
+"""All configuration in one place, read from ``ASSISTANT_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Variables that keep every library off the network: models come from installed packages only.
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def configure_offline_env() -> None:
+    """Force offline mode before any ML / UI library is imported (they read env at import)."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ[key] = value
+
+
+class Settings(BaseSettings):
+    """Runtime settings; every field can be set as ``ASSISTANT_<FIELD>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    # Where things live
+    data_dir: Path = REPO_ROOT / "data"
+    index_dir: Path = REPO_ROOT / ".index"
+    collection: str = "passages"
+    #: When set (``http://host:port``), use a shared ``chroma run`` server instead of ``index_dir``.
+    chroma_url: str | None = None
+
+    # Model
+    #: ``onnx`` (default: exported once from the bundled model), ``onnx-int8`` or ``torch``.
+    embedding_backend: str = "onnx"
+    model_cache_dir: Path = REPO_ROOT / ".models"
+    #: Intra-op threads for the encoder; one is fastest for single queries on 2 cores.
+    threads: int = 1
+    embed_batch_size: int = 64
+
+    # Retrieval and answering
+    #: Passages each ranking (dense, BM25) contributes to the fusion.
+    candidates: int = 20
+    #: Reciprocal-rank-fusion constant: small, since both rankings are short and precise.
+    rrf_k: int = 10
+    #: Top passages the answerer may draw a second sentence from.
+    top_k: int = 3
+    #: Below this cosine similarity nothing in the documents is about the question.
+    min_similarity: float = 0.30
+    #: Needed when a topic word of the question appears nowhere in the documents.
+    min_similarity_gap: float = 0.45
+
+    # Limits
+    max_question_chars: int = 2000
+    max_answer_chars: int = 400
+
+    # Web
+    host: str = "127.0.0.1"
+    port: int = 7860
+    feedback_db: Path = REPO_ROOT / ".feedback.sqlite3"

@@ -1,0 +1,167 @@
+"""Word-level text handling shared by lexical search, answerability and follow-up resolution."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"'})
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+
+#: Function words: never searched for, never evidence of a topic.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can could did didn't do does doesn't doing don't down
+    during each few for from further had has have having he he'd he'll he's her here here's hers
+    herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself
+    let's me more most my myself no nor not of off on once only or other ought our ours ourselves
+    out over own same she she'd she'll she's should so some such than that that's the their theirs
+    them themselves then there there's these they they'd they'll they're they've this those through
+    to too under until up very was wasn't we we'd we'll we're we've were weren't what what's when
+    when's where where's which while who who's whom why why's will with won't would you you'd
+    you'll you're you've your yours yourself yourselves also else besides just may might must
+    shall many much whose whether yes regarding concerning""".split()
+)
+
+#: Verbs and nouns that frame a question ("what did X *say* about Y") rather than name its topic:
+#: searched for, but their absence from the documents says nothing about answerability.
+FRAMING_WORDS = frozenset(
+    """say said says tell told mention mentioned mentions discuss discussed talk talked talks
+    think thought happen happened happens describe described explain explained note noted
+    state stated claim claimed get got make made give gave go went come came take took know known
+    thing things way ways kind kinds type types name named anything something one ones two
+    article text document documents report reported according place long end purpose reason
+    time times main key happen""".split()
+)
+
+#: Words that make a question lean on the conversation.
+ANAPHORS = frozenset(
+    "he him his she her hers they them their theirs it its this that these those there then "
+    "that's it's".split()
+)
+#: Words asking for something not given yet ("what *else*", "any *other*").
+NOVELTY_CUES = frozenset("else other others another besides too also additionally more".split())
+
+
+def clean_text(text: str) -> str:
+    """NFC, control and zero-width characters removed, whitespace folded: safe to process."""
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())
+
+
+def normalize_for_match(text: str) -> str:
+    """The evidence-matching normal form: NFKC, straight quotes, folded space, lower case."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return " ".join(text.split()).casefold()
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens; hyphenated words split, possessive 's dropped."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    out = []
+    for token in _WORD.findall(text):
+        if token.endswith("'s"):
+            token = token[:-2]
+        out.append(token)
+    return out
+
+
+#: Irregular verb forms the stemmer can't join to their base ("met" → "meet").
+_IRREGULAR = {
+    "met": "meet",
+    "held": "hold",
+    "said": "say",
+    "took": "take",
+    "taken": "take",
+    "gave": "give",
+    "given": "give",
+    "made": "make",
+    "went": "go",
+    "gone": "go",
+    "came": "come",
+    "saw": "see",
+    "seen": "see",
+    "told": "tell",
+    "thought": "think",
+    "brought": "bring",
+    "bought": "buy",
+    "sought": "seek",
+    "lost": "lose",
+    "led": "lead",
+    "began": "begin",
+    "begun": "begin",
+    "wrote": "write",
+    "written": "write",
+    "spoke": "speak",
+    "spoken": "speak",
+    "chose": "choose",
+    "chosen": "choose",
+    "grew": "grow",
+    "grown": "grow",
+    "rose": "rise",
+    "risen": "rise",
+    "fell": "fall",
+    "fallen": "fall",
+    "kept": "keep",
+    "left": "leave",
+    "meant": "mean",
+    "paid": "pay",
+    "sent": "send",
+    "spent": "spend",
+    "stood": "stand",
+    "struck": "strike",
+    "felt": "feel",
+    "found": "find",
+    "heard": "hear",
+    "knew": "know",
+    "known": "know",
+    "laid": "lay",
+    "sold": "sell",
+    "set": "set",
+    "shown": "show",
+    "understood": "understand",
+}
+
+
+def stem(word: str) -> str:
+    return _stemmer().stemWord(_IRREGULAR.get(word, word))
+
+
+def stems(text: str) -> list[str]:
+    """Stems of the non-stopword tokens: the unit of lexical search."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+def topic_stems(text: str) -> list[str]:
+    """Stems of the words that name what a question is about (no stopwords, no framing words)."""
+    seen: dict[str, None] = {}
+    for w in words(text):
+        if w not in STOPWORDS and w not in FRAMING_WORDS:
+            seen.setdefault(stem(w), None)
+    return list(seen)
+
+
+def proper_names(text: str) -> list[str]:
+    """Capitalised words and numbers that are not the first word of the text: likely names.
+
+    ("Who is the president of *France*?") A name the documents never use means they can't
+    answer the question.
+    """
+    tokens = re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", text))
+    names = []
+    for i, token in enumerate(tokens):
+        if token.casefold() in STOPWORDS:
+            continue
+        if token.isdigit() or (i > 0 and token[0].isupper()):
+            names.append(token)
+    return names

@@ -1,0 +1,97 @@
+"""The data that travels between ingest, store, retrieval, answering and presentation.
+
+One definition each, shared by the CLI, the HTTP API, the web chat and evaluation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal["answered", "not_found"]
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One sentence of a source document, with exact offsets: ``text == source_text[start:end]``.
+
+    Sentences are the unit of retrieval and citation, so a citation points at the one sentence
+    that answers; ``paragraph`` (0-based) lets a viewer show it inside its paragraph.
+    """
+
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    paragraph: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A retrieved passage with its scores (``score`` is the fused rank score, higher is better)."""
+
+    passage: Passage
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source the answer cites as ``[n]``."""
+
+    n: int
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message; the conversation travels with each request (no server-side state)."""
+
+    role: Role
+    content: str
+
+
+@dataclass
+class Answer:
+    """The answer object: the one contract shared by CLI, API, UI and evaluation."""
+
+    question: str
+    search_query: str
+    status: Status
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    latency_ms: float = 0.0
+    id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the contract's key order."""
+        data = asdict(self)
+        return {
+            "id": data["id"],
+            "question": data["question"],
+            "search_query": data["search_query"],
+            "status": data["status"],
+            "answer": data["answer"],
+            "citations": data["citations"],
+            "latency_ms": round(data["latency_ms"], 3),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """Inverse of :meth:`to_dict` (used to read ``answers.jsonl`` back)."""
+        return cls(
+            id=data.get("id"),
+            question=data["question"],
+            search_query=data.get("search_query", data["question"]),
+            status=data["status"],
+            answer=data["answer"],
+            citations=[Citation(**c) for c in data.get("citations", [])],
+            latency_ms=float(data.get("latency_ms", 0.0)),
+        )

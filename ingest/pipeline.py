@@ -1,0 +1,130 @@
+"""Ingest: read → split → diff against the index → embed what is new → write.
+
+Idempotent and safe to interrupt: everything that can fail (reading, splitting, embedding)
+happens before the first write, and writes add before they delete, so a failure part-way
+leaves the previous passages answering. Ids derive from content, so an unchanged sentence
+is never re-embedded, even when an edit above it shifts its offsets (only its offsets move).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.embedder import Embedder
+from assistant.types import Passage
+from ingest.loader import Skipped, discover, load_documents, source_path
+from ingest.splitter import split_document
+from vectorstore.chroma_store import PassageStore, StoredPassage
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run changed."""
+
+    files: int = 0
+    added: int = 0
+    moved: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    sources_removed: list[str] = field(default_factory=list)
+
+    @property
+    def embedded(self) -> int:
+        return self.added
+
+    def summary(self) -> str:
+        return (
+            f"{self.files} file(s): {self.added} passage(s) added, {self.moved} updated "
+            f"(moved), {self.removed} removed, {self.unchanged} unchanged"
+        )
+
+
+@dataclass
+class _Plan:
+    add: list[Passage] = field(default_factory=list)
+    move: list[Passage] = field(default_factory=list)
+    delete: list[str] = field(default_factory=list)
+
+
+def _under(path: Path, roots: Sequence[Path]) -> bool:
+    path = path.resolve()
+    return any(path == r or (r.is_dir() and path.is_relative_to(r)) for r in roots)
+
+
+def _plan(
+    fresh: dict[str, list[Passage]],
+    stored: list[StoredPassage],
+    in_scope: Callable[[str], bool],
+    kept_sources: set[str],
+    report: IngestReport,
+) -> _Plan:
+    plan = _Plan()
+    by_id = {s.id: s for s in stored}
+    for passages in fresh.values():
+        for p in passages:
+            old = by_id.get(p.id)
+            if old is None:
+                plan.add.append(p)
+            elif (old.start, old.end, old.paragraph) != (p.start, p.end, p.paragraph):
+                plan.move.append(p)
+            else:
+                report.unchanged += 1
+    fresh_ids = {p.id for ps in fresh.values() for p in ps}
+    for s in stored:
+        if s.id in fresh_ids or s.source in kept_sources:
+            continue
+        if s.source in fresh or in_scope(s.source):
+            plan.delete.append(s.id)
+            if s.source not in fresh and s.source not in report.sources_removed:
+                report.sources_removed.append(s.source)
+    return plan
+
+
+def ingest(
+    settings: Settings,
+    embedder: Embedder,
+    paths: Sequence[Path] | None = None,
+    *,
+    rebuild: bool = False,
+    log: Callable[[str], None] = lambda _msg: None,
+) -> IngestReport:
+    """Bring the index in line with the documents under ``paths`` (default: the data dir).
+
+    Stored sources under the given paths that no longer exist are removed; sources elsewhere
+    are left alone. ``rebuild`` re-embeds everything into a fresh collection.
+    """
+    roots = [Path(p).resolve() for p in (paths or [settings.data_dir])]
+    files = discover(roots)
+    documents, skipped = load_documents(files, settings.data_dir)
+    report = IngestReport(files=len(documents), skipped=skipped)
+    for skip in skipped:
+        log(f"warning: skipped {skip.source}: {skip.reason}")
+
+    fresh = {doc.source: split_document(doc.source, doc.text) for doc in documents}
+    if rebuild:
+        stored: list[StoredPassage] = []
+    else:
+        stored = PassageStore.open(settings, embedder.space, create=True).stored()
+
+    def in_scope(source: str) -> bool:
+        return _under(source_path(source, settings.data_dir), roots)
+
+    plan = _plan(fresh, stored, in_scope, {s.source for s in skipped}, report)
+    log(f"embedding {len(plan.add)} new passage(s)")
+    vectors = embedder.embed_documents([p.text for p in plan.add])
+
+    # Nothing has been written yet; from here on, writes add before they delete.
+    if rebuild:
+        PassageStore.drop(settings)
+    store = PassageStore.open(settings, embedder.space, create=True)
+    store.add(plan.add, vectors)
+    store.move(plan.move)
+    store.delete(plan.delete)
+    report.added, report.moved, report.removed = len(plan.add), len(plan.move), len(plan.delete)
+    for source in report.sources_removed:
+        log(f"removed {source}")
+    return report

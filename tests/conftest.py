@@ -1,0 +1,70 @@
+"""Shared fixtures: one real model and one real Chroma index per test session.
+
+Loading the model and building the index are the slow parts, so they are session-scoped;
+tests that change an index build their own in a temporary directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import REPO_ROOT, Settings, configure_offline_env
+
+configure_offline_env()
+
+SHARED = REPO_ROOT.parent / "shared"
+DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
+CALIBRATION = REPO_ROOT / "tests" / "data" / "calibration.jsonl"
+CORPUS = REPO_ROOT / "data" / "korea_china_summit.txt"
+ARTIFACTS = REPO_ROOT / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings with the index and feedback DB in a session temp dir (never the dev's .index)."""
+    root = tmp_path_factory.mktemp("session")
+    return Settings(
+        data_dir=REPO_ROOT / "data",
+        index_dir=root / "index",
+        feedback_db=root / "feedback.sqlite3",
+    )
+
+
+@pytest.fixture(scope="session")
+def embedder(base_settings: Settings):
+    from assistant.embedder import load_embedder
+
+    return load_embedder(base_settings)
+
+
+@pytest.fixture(scope="session")
+def indexed_settings(base_settings: Settings, embedder) -> Settings:
+    """``base_settings`` with the default corpus ingested."""
+    from ingest.pipeline import ingest
+
+    ingest(base_settings, embedder)
+    return base_settings
+
+
+@pytest.fixture(scope="session")
+def assistant(indexed_settings: Settings, embedder):
+    from assistant.service import build_assistant
+
+    return build_assistant(indexed_settings, embedder)
+
+
+@pytest.fixture()
+def fresh_settings(tmp_path: Path) -> Iterator[Settings]:
+    """Settings with an empty data dir and index of the test's own."""
+    data = tmp_path / "data"
+    data.mkdir()
+    yield Settings(data_dir=data, index_dir=tmp_path / "index", feedback_db=tmp_path / "fb.db")

@@ -1,0 +1,225 @@
+"""Passages and their vectors in a Chroma collection (embedded directory or ``chroma run`` server).
+
+Chroma never embeds here: every write and query passes vectors we computed, and collections
+are opened with ``embedding_function=None`` (Chroma's default function would download a model).
+The collection records the vector space that built it, so a query in another space fails loudly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.config import Settings, configure_offline_env
+from assistant.types import Passage
+
+SPACE_KEY = "embedding_space"
+
+
+class IndexUnavailable(RuntimeError):
+    """The index is missing, unreadable or built for another model: the message says what to do."""
+
+
+def _client(settings: Settings) -> Any:
+    configure_offline_env()
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 8000,
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+def describe_location(settings: Settings) -> str:
+    """Where the index lives, for messages."""
+    return settings.chroma_url or str(settings.index_dir)
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    """What the store knows of a passage without its vector: enough to diff a re-ingest."""
+
+    id: str
+    source: str
+    start: int
+    end: int
+    paragraph: int
+
+
+class PassageStore:
+    """A typed view of one Chroma collection of sentence passages."""
+
+    def __init__(self, collection: Any, space: str) -> None:
+        self._collection = collection
+        self.space = space
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, settings: Settings, space: str, *, create: bool) -> PassageStore:
+        """Open the collection; with ``create`` make it when missing. Errors say what to run."""
+        where = describe_location(settings)
+        if not create and not settings.chroma_url and not Path(settings.index_dir).is_dir():
+            raise IndexUnavailable(f"No index at {where}: run `python app.py ingest` first.")
+        try:
+            client = _client(settings)
+            if create:
+                collection = client.get_or_create_collection(
+                    settings.collection,
+                    embedding_function=None,
+                    metadata={SPACE_KEY: space},
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            else:
+                collection = client.get_collection(settings.collection, embedding_function=None)
+        except Exception as exc:  # chroma raises many types; all mean "index unusable"
+            if not create and "does not exist" in str(exc).lower():
+                raise IndexUnavailable(
+                    f"No collection {settings.collection!r} at {where}: "
+                    "run `python app.py ingest` first."
+                ) from exc
+            raise IndexUnavailable(
+                f"The index at {where} can't be opened ({type(exc).__name__}: {exc}). "
+                "If it is damaged, delete it and run `python app.py ingest` again."
+            ) from exc
+        found = (collection.metadata or {}).get(SPACE_KEY)
+        if found != space:
+            raise IndexUnavailable(
+                f"The index at {where} was built with embeddings {found!r}, but this process "
+                f"uses {space!r}: run `python app.py ingest --rebuild`, or set "
+                "ASSISTANT_EMBEDDING_BACKEND to the backend that built it."
+            )
+        return cls(collection, space)
+
+    @staticmethod
+    def drop(settings: Settings) -> None:
+        """Delete the collection (``ingest --rebuild``); a missing one is fine."""
+        client = _client(settings)
+        if settings.collection in [c.name for c in client.list_collections()]:
+            client.delete_collection(settings.collection)
+
+    # -- reading ---------------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def _pages(self, include: list[str], page: int = 5000) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            batch = self._collection.get(include=include, limit=page, offset=offset)
+            if not batch["ids"]:
+                return
+            yield batch
+            offset += len(batch["ids"])
+
+    def stored(self) -> list[StoredPassage]:
+        """Every passage's id and position (no text, no vectors): the basis of a re-ingest diff."""
+        out: list[StoredPassage] = []
+        for batch in self._pages(["metadatas"]):
+            for pid, meta in zip(batch["ids"], batch["metadatas"], strict=True):
+                out.append(
+                    StoredPassage(
+                        pid, meta["source"], meta["start"], meta["end"], meta["paragraph"]
+                    )
+                )
+        return out
+
+    def passages(self) -> list[Passage]:
+        """Every passage with its text, in source and reading order (for lexical search)."""
+        out = [
+            _passage(pid, doc, meta)
+            for batch in self._pages(["documents", "metadatas"])
+            for pid, doc, meta in zip(
+                batch["ids"], batch["documents"], batch["metadatas"], strict=True
+            )
+        ]
+        out.sort(key=lambda p: (p.source, p.start))
+        return out
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[Passage, float]]:
+        """The ``k`` nearest passages with their cosine similarity, best first."""
+        k = min(k, self.count())
+        if k <= 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[np.asarray(query, dtype=np.float32)],
+            n_results=k,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (_passage(pid, doc, meta), 1.0 - float(distance))
+            for pid, doc, meta, distance in zip(
+                result["ids"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
+                strict=True,
+            )
+        ]
+
+    def similarities(self, query: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
+        """Cosine similarity of ``query`` to the stored vectors of ``ids``."""
+        if not ids:
+            return {}
+        got = self._collection.get(ids=list(ids), include=["embeddings"])
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        return dict(zip(got["ids"], (vectors @ query).tolist(), strict=True))
+
+    # -- writing ---------------------------------------------------------------------------
+    def add(self, passages: Sequence[Passage], embeddings: np.ndarray) -> None:
+        """Insert (or overwrite) passages with their vectors, in batches Chroma accepts."""
+        for lo, hi in self._batches(len(passages)):
+            chunk = passages[lo:hi]
+            self._collection.upsert(
+                ids=[p.id for p in chunk],
+                embeddings=np.asarray(embeddings[lo:hi], dtype=np.float32),
+                documents=[p.text for p in chunk],
+                metadatas=[_metadata(p) for p in chunk],
+            )
+
+    def move(self, passages: Sequence[Passage]) -> None:
+        """Update offsets of passages whose text is unchanged (no re-embedding)."""
+        for lo, hi in self._batches(len(passages)):
+            chunk = passages[lo:hi]
+            self._collection.update(
+                ids=[p.id for p in chunk], metadatas=[_metadata(p) for p in chunk]
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for lo, hi in self._batches(len(ids)):
+            self._collection.delete(ids=ids[lo:hi])
+
+    def _batches(self, n: int, size: int = 2000) -> Iterator[tuple[int, int]]:
+        for lo in range(0, n, size):
+            yield lo, min(lo + size, n)
+
+
+def _metadata(passage: Passage) -> dict[str, Any]:
+    return {
+        "source": passage.source,
+        "start": passage.start,
+        "end": passage.end,
+        "paragraph": passage.paragraph,
+    }
+
+
+def _passage(pid: str, text: str, meta: dict[str, Any]) -> Passage:
+    return Passage(
+        id=pid,
+        source=meta["source"],
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=text,
+        paragraph=int(meta["paragraph"]),
+    )
