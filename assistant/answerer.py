@@ -7,11 +7,11 @@ citation is used by the answer, so there are no decorative sources.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.text import stems, topic_stems
-from assistant.types import Answer, Citation, Evidence
+from assistant.text import ANAPHORS, stems, topic_stems, words
+from assistant.types import Answer, Citation, Evidence, Passage
 
 NOT_FOUND = "The documents don't contain an answer to this question."
 
@@ -28,17 +28,19 @@ class ExtractiveAnswerer:
             question=question, search_query=search_query, status="not_found", answer=NOT_FOUND
         )
 
-    def answer(self, question: str, search_query: str, evidence: Sequence[Evidence]) -> Answer:
+    def answer(
+        self,
+        question: str,
+        search_query: str,
+        evidence: Sequence[Evidence],
+        next_passage: Callable[[str], Passage | None] = lambda _id: None,
+    ) -> Answer:
         if not evidence:
             return self.not_found(question, search_query)
         chosen = [evidence[0]]
-        wanted = set(topic_stems(search_query))
-        covered = set(stems(evidence[0].passage.text))
-        for candidate in evidence[1 : self.top_k]:
-            adds = (wanted - covered) & set(stems(candidate.passage.text))
-            if adds and candidate.dense >= self.second_min_ratio * evidence[0].dense:
-                chosen.append(candidate)
-                break
+        second = self._second(question, evidence, next_passage)
+        if second is not None:
+            chosen.append(second)
         parts: list[str] = []
         citations: list[Citation] = []
         budget = self.max_chars
@@ -67,6 +69,33 @@ class ExtractiveAnswerer:
             answer=" ".join(parts),
             citations=citations,
         )
+
+    def _second(
+        self,
+        question: str,
+        evidence: Sequence[Evidence],
+        next_passage: Callable[[str], Passage | None],
+    ) -> Evidence | None:
+        """A second sentence that adds a topic word of the question (its own words, not the
+        context carried into the search) that the first lacks: a close runner-up, or the next
+        sentence when it refers back ("This system will allow …")."""
+        first = evidence[0]
+        wanted = set(topic_stems(question)) - set(stems(first.passage.text))
+        if not wanted:
+            return None
+        for candidate in evidence[1 : self.top_k]:
+            close = candidate.dense >= self.second_min_ratio * first.dense
+            if close and wanted & set(stems(candidate.passage.text)):
+                return candidate
+        following = next_passage(first.passage.id)
+        if (
+            following is not None
+            and words(following.text)[:1]
+            and (words(following.text)[0] in ANAPHORS and wanted & set(stems(following.text)))
+        ):
+            ranked = {e.passage.id: e for e in evidence}
+            return ranked.get(following.id) or Evidence(following, 0.0, 0.0, 0.0)
+        return None
 
 
 def _fit(sentence: str, room: int) -> str:

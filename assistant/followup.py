@@ -29,6 +29,10 @@ class Resolution:
     """How a question will be searched."""
 
     search_query: str
+    #: Tried in order when ``search_query`` finds no answer: the question with the context
+    #: it did not seem to need ("Which firm's subsidiaries were affected?" after a question
+    #: about Hanwha Ocean leans on it without a pronoun).
+    fallbacks: tuple[str, ...] = ()
     #: The user asked for something not yet given: skip passages already shown.
     wants_new: bool = False
     #: Stems of what the user put aside ("besides X"): passages with them rank last.
@@ -57,10 +61,14 @@ def resolve(question: str, previous_queries: Sequence[str]) -> Resolution:
     tokens = set(words(question))
     wants_new = bool(tokens & NOVELTY_CUES)
     aside = frozenset(stem(w) for m in _ASIDE.finditer(question) for w in _topic_words(m[1]))
-    query = question
-    if previous_queries and depends_on_context(question):
+    contextual = question
+    if previous_queries:
         own = {stem(w) for w in _topic_words(question)}
         carried = [w for w in _topic_words(previous_queries[-1]) if stem(w) not in own]
         if carried:
-            query = f"{question} {' '.join(carried[:_MAX_CARRIED])}"
-    return Resolution(search_query=query, wants_new=wants_new, set_aside=aside)
+            contextual = f"{question} {' '.join(carried[:_MAX_CARRIED])}"
+    if contextual == question:
+        return Resolution(question, wants_new=wants_new, set_aside=aside)
+    if depends_on_context(question):
+        return Resolution(contextual, wants_new=wants_new, set_aside=aside)
+    return Resolution(question, (contextual,), wants_new=wants_new, set_aside=aside)

@@ -22,9 +22,22 @@ class HybridRetriever:
         self._rrf_k = rrf_k
         self.passages: list[Passage] = store.passages()
         self.lexical = BM25Index([p.text for p in self.passages])
+        self._position = {p.id: i for i, p in enumerate(self.passages)}
 
-    def retrieve(self, query: str, exclude: Collection[str] = ()) -> list[Evidence]:
-        """Candidates best first; ``exclude`` holds passage ids the user has already been given."""
+    def next_passage(self, passage_id: str) -> Passage | None:
+        """The sentence right after this one in the same paragraph, if any."""
+        i = self._position.get(passage_id)
+        if i is None or i + 1 >= len(self.passages):
+            return None
+        here, after = self.passages[i], self.passages[i + 1]
+        same = after.source == here.source and after.paragraph == here.paragraph
+        return after if same else None
+
+    def retrieve(
+        self, query: str, exclude: Collection[str] = (), prefer: Collection[str] = ()
+    ) -> list[Evidence]:
+        """Candidates best first. ``exclude``: passage ids the user has already been given;
+        ``prefer``: ids that rank as if first in a third list (e.g. what continues them)."""
         if not self.passages:
             return []
         vector = self._embedder.embed_query(query)
@@ -42,6 +55,11 @@ class HybridRetriever:
             lexical_rank[passage.id] = r
             lexical_score[passage.id] = score
 
+        for pid in prefer:
+            i = self._position.get(pid)
+            if i is not None:
+                by_id.setdefault(pid, self.passages[i])
+
         missing = [pid for pid in by_id if pid not in dense_score]
         dense_score.update(self._store.similarities(vector, missing))
 
@@ -49,7 +67,9 @@ class HybridRetriever:
         evidence = [
             Evidence(
                 passage=passage,
-                score=_rrf(dense_rank.get(pid), k) + _rrf(lexical_rank.get(pid), k),
+                score=_rrf(dense_rank.get(pid), k)
+                + _rrf(lexical_rank.get(pid), k)
+                + _rrf(0 if pid in prefer else None, k),
                 dense=dense_score.get(pid, 0.0),
                 lexical=lexical_score.get(pid, 0.0),
             )

@@ -1,0 +1,126 @@
+"""Ingest against a real Chroma directory and the real model: idempotent, incremental, safe."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.service import build_assistant
+from ingest.loader import IngestError, read_source
+from ingest.pipeline import ingest
+from tests.conftest import CORPUS
+from vectorstore.chroma_store import PassageStore
+
+ARTICLE = CORPUS.read_text(encoding="utf-8")
+
+
+def _write(settings: Settings, name: str, text: str | bytes) -> Path:
+    path = settings.data_dir / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _sources(settings: Settings, embedder) -> set[str]:
+    store = PassageStore.open(settings, embedder.space, create=False)
+    return {p.source for p in store.stored()}
+
+
+def test_offsets_are_exact_for_every_passage(fresh_settings: Settings, embedder) -> None:
+    _write(fresh_settings, "summit.txt", ARTICLE)
+    _write(fresh_settings, "notes.md", "# Notes\n\nDr. Kim met Mr. Park at noon.\nIt rained.\n")
+    ingest(fresh_settings, embedder)
+    passages = PassageStore.open(fresh_settings, embedder.space, create=False).passages()
+    assert len(passages) == 21 + 3
+    for p in passages:
+        assert read_source(fresh_settings.data_dir / p.source)[p.start : p.end] == p.text
+
+
+def test_unchanged_reingest_embeds_nothing(fresh_settings: Settings, embedder) -> None:
+    _write(fresh_settings, "summit.txt", ARTICLE)
+    first = ingest(fresh_settings, embedder)
+    assert first.added == 21
+    again = ingest(fresh_settings, embedder)
+    assert (again.added, again.moved, again.removed, again.unchanged) == (0, 0, 0, 21)
+
+
+def test_edit_reembeds_only_changed_passages(fresh_settings: Settings, embedder) -> None:
+    _write(fresh_settings, "summit.txt", ARTICLE)
+    ingest(fresh_settings, embedder)
+    edited = ARTICLE.replace(
+        "Security concerns also played a key role.",
+        "Security concerns also played a central role in the talks.",
+    ).replace("The meeting aimed", "The one-day meeting aimed")
+    _write(fresh_settings, "summit.txt", edited)
+    report = ingest(fresh_settings, embedder)
+    # Two sentences changed: two embedded, two old ones removed; later sentences only moved.
+    assert (report.added, report.removed) == (2, 2)
+    assert report.moved > 0
+    assert report.added + report.moved + report.unchanged == 21
+    passages = PassageStore.open(fresh_settings, embedder.space, create=False).passages()
+    assert all(edited[p.start : p.end] == p.text for p in passages)
+
+
+def test_deleted_file_passages_are_gone(fresh_settings: Settings, embedder) -> None:
+    _write(fresh_settings, "summit.txt", ARTICLE)
+    extra = _write(fresh_settings, "extra.txt", "Gyeongju hosted the APEC leaders. It was busy.")
+    ingest(fresh_settings, embedder)
+    assert _sources(fresh_settings, embedder) == {"summit.txt", "extra.txt"}
+    extra.unlink()
+    report = ingest(fresh_settings, embedder)
+    assert report.removed == 2 and report.sources_removed == ["extra.txt"]
+    assert _sources(fresh_settings, embedder) == {"summit.txt"}
+
+
+def test_ingesting_another_path_keeps_other_sources(
+    fresh_settings: Settings, embedder, tmp_path: Path
+) -> None:
+    _write(fresh_settings, "summit.txt", ARTICLE)
+    ingest(fresh_settings, embedder)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "memo.txt").write_text("The memo is short. It has two sentences.")
+    report = ingest(fresh_settings, embedder, [elsewhere])
+    assert report.added == 2 and report.removed == 0
+    assert len(_sources(fresh_settings, embedder)) == 2
+
+
+def test_non_utf8_and_empty_files_are_warned_and_skipped(
+    fresh_settings: Settings, embedder
+) -> None:
+    _write(fresh_settings, "summit.txt", ARTICLE)
+    _write(fresh_settings, "latin1.txt", "Caf\xe9 cr\xe8me in Gyeongju.".encode("latin-1"))
+    _write(fresh_settings, "empty.md", "  \n")
+    messages: list[str] = []
+    report = ingest(fresh_settings, embedder, log=messages.append)
+    assert report.added == 21
+    assert {s.source for s in report.skipped} == {"latin1.txt", "empty.md"}
+    warnings = [m for m in messages if m.startswith("warning")]
+    assert any("latin1.txt" in m and "UTF-8" in m for m in warnings)
+    assert any("empty.md" in m and "empty" in m for m in warnings)
+    assert _sources(fresh_settings, embedder) == {"summit.txt"}
+
+
+def test_unreadable_file_mid_run_leaves_previous_index_answering(
+    fresh_settings: Settings, embedder
+) -> None:
+    _write(fresh_settings, "a_summit.txt", ARTICLE)
+    ingest(fresh_settings, embedder)
+    # A new document, then a file that exists but can't be read (EIO even for root).
+    _write(fresh_settings, "b_new.txt", "A brand new sentence about ports. Another one here.")
+    os.symlink("/proc/self/mem", fresh_settings.data_dir / "c_unreadable.txt")
+    with pytest.raises(IngestError, match=r"c_unreadable\.txt"):
+        ingest(fresh_settings, embedder)
+    assert _sources(fresh_settings, embedder) == {"a_summit.txt"}
+    answer = build_assistant(fresh_settings, embedder).ask("How many agreements were signed?")
+    assert answer.status == "answered" and "seven" in answer.answer
+
+
+def test_missing_path_is_a_clear_error(fresh_settings: Settings, embedder) -> None:
+    with pytest.raises(IngestError, match="No such file or directory"):
+        ingest(fresh_settings, embedder, [fresh_settings.data_dir / "nope"])

@@ -1,0 +1,111 @@
+"""Answer quality on the public dev set and on our own calibration set, through the real chain.
+
+The dev set runs through ``python app.py eval`` (in-process), exactly as evaluators run it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import app
+from assistant.config import Settings
+from assistant.evaluation.questions import Question, load_jsonl
+from assistant.evaluation.scoring import is_correct
+from assistant.types import Answer
+from ingest.loader import read_source
+from tests.conftest import CALIBRATION, DEV_QUESTIONS
+
+
+@pytest.fixture(scope="module")
+def dev_answers(
+    indexed_settings: Settings, tmp_path_factory: pytest.TempPathFactory, monkeypatch_module
+) -> list[tuple[Question, Answer]]:
+    out = tmp_path_factory.mktemp("dev-eval")
+    monkeypatch_module.setenv("ASSISTANT_INDEX_DIR", str(indexed_settings.index_dir))
+    assert app.main(["eval", str(DEV_QUESTIONS), "--out", str(out)]) == 0
+    questions, problems = load_jsonl(DEV_QUESTIONS)
+    assert not problems
+    rows = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == [q.id for q in questions]
+    return [(q, Answer.from_dict(r)) for q, r in zip(questions, rows, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def _failures(pairs: list[tuple[Question, Answer]]) -> list[str]:
+    return [
+        f"{q.id} {q.question!r} -> {a.status}: {a.answer!r} (searched {a.search_query!r})"
+        for q, a in pairs
+        if not is_correct(q, a)
+    ]
+
+
+def test_every_dev_question_is_right(dev_answers: list[tuple[Question, Answer]]) -> None:
+    assert _failures(dev_answers) == []
+
+
+def test_dev_set_has_all_three_kinds(dev_answers: list[tuple[Question, Answer]]) -> None:
+    kinds = {(q.answerable, bool(q.history)) for q, _ in dev_answers}
+    assert {(True, False), (True, True), (False, False)} <= kinds
+
+
+def test_refusals_carry_no_sources_and_answers_are_short(
+    dev_answers: list[tuple[Question, Answer]],
+) -> None:
+    for q, a in dev_answers:
+        if q.answerable is False:
+            assert a.status == "not_found" and a.citations == []
+        else:
+            assert len(a.answer) <= 400 and 1 <= len(a.citations) <= 2
+            # every citation is referenced in the answer
+            assert all(f"[{c.n}]" in a.answer for c in a.citations)
+
+
+def test_follow_ups_search_with_the_conversation(
+    dev_answers: list[tuple[Question, Answer]],
+) -> None:
+    follow_ups = [(q, a) for q, a in dev_answers if q.history]
+    assert follow_ups
+    for q, a in follow_ups:
+        assert a.search_query.startswith(q.question)
+
+
+def test_every_citation_points_at_its_exact_source_text(
+    dev_answers: list[tuple[Question, Answer]], indexed_settings: Settings
+) -> None:
+    cited = [c for _, a in dev_answers for c in a.citations]
+    assert len(cited) >= 14
+    for c in cited:
+        source = read_source(indexed_settings.data_dir / c.source)
+        assert source[c.start : c.end] == c.text
+
+
+def test_calibration_set_beyond_the_dev_set(assistant) -> None:
+    """Our own questions (refusals, paraphrases, follow-ups) that thresholds were chosen on."""
+    questions, problems = load_jsonl(CALIBRATION)
+    assert not problems and len(questions) >= 25
+    pairs = [(q, assistant.replay(q.history, q.question, id=q.id)) for q in questions]
+    assert _failures(pairs) == []
+
+
+def test_what_else_skips_what_was_already_said(assistant) -> None:
+    first = assistant.ask("What did Lee raise about Hanwha Ocean?")
+    from assistant.types import Message
+
+    history = [Message("user", first.question), Message("assistant", first.answer)]
+    again = assistant.ask("What else did he note?", history)
+    assert again.status == "answered"
+    assert "Hanwha" not in again.citations[0].text
+    assert "cultural" in again.answer
+
+
+def test_dev_questions_file_is_the_shared_one() -> None:
+    assert DEV_QUESTIONS.is_file(), f"missing {DEV_QUESTIONS}"
+    assert Path(DEV_QUESTIONS).read_text().count("\n") >= 17

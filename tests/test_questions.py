@@ -1,0 +1,107 @@
+"""Bad and odd questions get clear messages, never crashes; the CLI's exit codes say why."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import app
+from assistant.config import Settings
+from assistant.service import InvalidQuestion
+from assistant.types import Message
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01", "\u200b\u200b"])
+def test_empty_questions_are_refused_clearly(assistant, question: str) -> None:
+    with pytest.raises(InvalidQuestion, match="empty") as info:
+        assistant.ask(question)
+    assert info.value.kind == "empty"
+
+
+def test_huge_question_is_refused_with_the_limit(assistant) -> None:
+    with pytest.raises(InvalidQuestion, match="20,000 characters long; the limit is 2,000"):
+        assistant.ask("w" * 20_000)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did Lee raise about\x07 Hanwha\u200b Ocean?",
+        "Ｗｈａｔ did Lee raise about Hanwha Ocean？",
+        "What did Lee raise about Hanwha Ocean? 🤔🇰🇷",
+        "What did Lee raise about Hanwha Ocean?\u202e",
+        "ما هو؟ What did Lee raise about Hanwha Ocean?",
+    ],
+)
+def test_odd_unicode_still_answers(assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.status == "answered"
+    assert "sanction" in answer.answer
+
+
+def test_html_in_a_question_is_kept_as_text(assistant) -> None:
+    answer = assistant.ask("<script>alert(1)</script> What did Lee raise about Hanwha Ocean?")
+    assert answer.question.startswith("<script>alert(1)</script>")
+    assert answer.search_query.startswith("<script>alert(1)</script>")
+    assert answer.status in ("answered", "not_found")
+
+
+def test_gibberish_is_not_found(assistant) -> None:
+    answer = assistant.ask("asdkjh qwpoeiru zmxnbv?")
+    assert answer.status == "not_found" and answer.citations == []
+
+
+def test_long_history_is_accepted(assistant) -> None:
+    history = [Message("user", "x" * 50_000), Message("assistant", "y" * 50_000)]
+    assert assistant.ask("How many agreements were signed?", history).status == "answered"
+
+
+@pytest.fixture()
+def index_env(indexed_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(indexed_settings.index_dir))
+
+
+def test_cli_ask_json_prints_the_contract(index_env, capsys) -> None:
+    assert app.main(["ask", "--json", "How many agreements were signed?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert list(data) == [
+        "id",
+        "question",
+        "search_query",
+        "status",
+        "answer",
+        "citations",
+        "latency_ms",
+    ]
+    assert data["status"] == "answered" and "seven" in data["answer"]
+    assert set(data["citations"][0]) == {"n", "source", "start", "end", "text", "score"}
+
+
+def test_cli_ask_text_numbers_sources_and_resolves_history(index_env, capsys) -> None:
+    code = app.main(["ask", "--history", "Who met at the summit?", "How long did they talk?"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "100-minute" in out and "[1] korea_china_summit.txt:" in out
+    assert "searched for:" in out
+
+
+def test_cli_empty_question_exits_2(index_env, capsys) -> None:
+    assert app.main(["ask", "  "]) == 2
+    assert "empty" in capsys.readouterr().err
+
+
+def test_cli_without_index_says_what_to_run(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "none"))
+    assert app.main(["ask", "Who met?"]) == 1
+    assert "python app.py ingest" in capsys.readouterr().err
+
+
+def test_corrupt_index_is_a_clear_error(tmp_path, monkeypatch, capsys) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(broken))
+    assert app.main(["ask", "Who met?"]) == 1
+    err = capsys.readouterr().err
+    assert "can't be opened" in err or "No collection" in err
