@@ -4,6 +4,7 @@
     python app.py ingest [PATH ...]          index .txt/.md files (default: data/)
     python app.py ask "QUESTION" [--json]    answer one question with numbered sources
     python app.py eval QUESTIONS --out DIR   run a question set, write answers and metrics
+    python app.py eval-compare OLD NEW       what changed between two evaluation runs
     python app.py serve [--host H --port P]  web chat, JSON API and embeddable chat
 
 Exit codes: 0 ok, 1 a failed gate or a runtime error, 2 bad usage or input.

@@ -1,0 +1,221 @@
+"""Evaluation metrics: pure functions over (Question, Answer) pairs, so they are testable
+without the model and the numbers in a report can be recomputed from ``answers.jsonl``.
+
+Each rate is taken over the questions it is about (see the README's "Evaluating"). A rate
+over no questions is undefined and reported as ``None`` (``null`` in JSON, "n/a" in the
+report), never as 0 or 1, so an empty category can't look like a perfect or failed one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from assistant.evaluation.questions import Question
+from assistant.evaluation.scoring import (
+    MAX_ANSWER_CHARS,
+    TOP_CITATIONS,
+    evidence_matches,
+    first_gold_rank,
+    has_required_words,
+    is_correct,
+)
+from assistant.types import Answer
+
+Pair = tuple[Question, Answer]
+Kind = Literal["answerable", "unanswerable", "unscored"]
+
+#: Rates in [0, 1], in report order.
+RATE_METRICS = (
+    "correct",
+    "hit@1",
+    "hit@3",
+    "mrr",
+    "citation_precision",
+    "answered_rate",
+    "refusal_rate",
+    "refusals_without_sources",
+    "followup_correct",
+)
+LATENCY_METRICS = ("latency_p50_ms", "latency_p95_ms")
+COUNTS = (
+    "n_questions",
+    "n_answerable",
+    "n_unanswerable",
+    "n_unscored",
+    "n_followups",
+    "n_errors",
+    "n_skipped",
+)
+DIGITS = 4
+
+
+def kind(question: Question) -> Kind:
+    """``answerable=false`` → unanswerable; true, or gold/required words given → answerable;
+    a bare question (nothing to judge against) is answered and reported but not scored."""
+    if question.answerable is False:
+        return "unanswerable"
+    if question.answerable or question.gold or question.must_include:
+        return "answerable"
+    return "unscored"
+
+
+def rate(flags: Sequence[bool | float]) -> float | None:
+    """Mean of the flags, or None for an empty sequence (undefined, not zero)."""
+    return round(sum(flags) / len(flags), DIGITS) if flags else None
+
+
+def _answerable(pairs: Sequence[Pair]) -> list[Pair]:
+    return [(q, a) for q, a in pairs if kind(q) == "answerable"]
+
+
+def _with_gold(pairs: Sequence[Pair]) -> list[Pair]:
+    return [(q, a) for q, a in _answerable(pairs) if q.gold]
+
+
+def _unanswerable(pairs: Sequence[Pair]) -> list[Pair]:
+    return [(q, a) for q, a in pairs if kind(q) == "unanswerable"]
+
+
+def correct(pairs: Sequence[Pair]) -> float | None:
+    """Share of answerable questions answered correctly (:func:`scoring.is_correct`)."""
+    return rate([is_correct(q, a) for q, a in _answerable(pairs)])
+
+
+def hit_at(pairs: Sequence[Pair], k: int) -> float | None:
+    """Share of answerable questions with gold whose first ``k`` citations include gold."""
+    ranks = [first_gold_rank(a.citations, q.gold) for q, a in _with_gold(pairs)]
+    return rate([r is not None and r <= k for r in ranks])
+
+
+def mrr(pairs: Sequence[Pair]) -> float | None:
+    """Mean of 1/rank of the first gold citation (0 when none matches), over all citations."""
+    ranks = [first_gold_rank(a.citations, q.gold) for q, a in _with_gold(pairs)]
+    return rate([1 / r if r else 0.0 for r in ranks])
+
+
+def citation_precision(pairs: Sequence[Pair]) -> float | None:
+    """Share of all citations given for answerable questions with gold that match gold
+    (pooled, so a question with no citations adds nothing; None when nothing was cited)."""
+    flags = [evidence_matches(c.text, q.gold) for q, a in _with_gold(pairs) for c in a.citations]
+    return rate(flags)
+
+
+def answered_rate(pairs: Sequence[Pair]) -> float | None:
+    """Share of answerable questions that got an answer at all (status ``answered``)."""
+    return rate([a.status == "answered" for _, a in _answerable(pairs)])
+
+
+def refusal_rate(pairs: Sequence[Pair]) -> float | None:
+    """Share of unanswerable questions answered ``not_found``."""
+    return rate([a.status == "not_found" for _, a in _unanswerable(pairs)])
+
+
+def refusals_without_sources(pairs: Sequence[Pair]) -> float | None:
+    """Share of unanswerable questions answered ``not_found`` *and* with no citations."""
+    return rate([a.status == "not_found" and not a.citations for _, a in _unanswerable(pairs)])
+
+
+def followup_correct(pairs: Sequence[Pair]) -> float | None:
+    """Share of scored follow-ups (questions with history) judged correct by ``is_correct``."""
+    return rate([is_correct(q, a) for q, a in pairs if q.history and kind(q) != "unscored"])
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """Nearest-rank percentile (always an observed value), or None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def latencies(pairs: Sequence[Pair]) -> list[float]:
+    """Latencies of questions that ran (an input error has no meaningful latency)."""
+    return [a.latency_ms for _, a in pairs if a.status != "error"]
+
+
+def summarize(pairs: Sequence[Pair], n_skipped: int = 0) -> dict[str, Any]:
+    """The flat ``summary.json``: counts, then rates, then latency percentiles."""
+    kinds = [kind(q) for q, _ in pairs]
+    rates: dict[str, Callable[[Sequence[Pair]], float | None]] = {
+        "correct": correct,
+        "hit@1": lambda ps: hit_at(ps, 1),
+        "hit@3": lambda ps: hit_at(ps, TOP_CITATIONS),
+        "mrr": mrr,
+        "citation_precision": citation_precision,
+        "answered_rate": answered_rate,
+        "refusal_rate": refusal_rate,
+        "refusals_without_sources": refusals_without_sources,
+        "followup_correct": followup_correct,
+    }
+    times = latencies(pairs)
+    p50, p95 = percentile(times, 50), percentile(times, 95)
+    return {
+        "n_questions": len(pairs),
+        "n_answerable": kinds.count("answerable"),
+        "n_unanswerable": kinds.count("unanswerable"),
+        "n_unscored": kinds.count("unscored"),
+        "n_followups": sum(1 for q, _ in pairs if q.history),
+        "n_errors": sum(1 for _, a in pairs if a.status == "error"),
+        "n_skipped": n_skipped,
+        **{name: metric(pairs) for name, metric in rates.items()},
+        "latency_p50_ms": None if p50 is None else round(p50, 1),
+        "latency_p95_ms": None if p95 is None else round(p95, 1),
+    }
+
+
+def question_metrics(question: Question, answer: Answer) -> dict[str, Any]:
+    """Per-question columns of ``results.csv``; None where a column doesn't apply."""
+    k = kind(question)
+    scored = k != "unscored"
+    gold = k == "answerable" and bool(question.gold)
+    rank = first_gold_rank(answer.citations, question.gold) if gold else None
+    matching = sum(evidence_matches(c.text, question.gold) for c in answer.citations)
+    return {
+        "kind": k,
+        "correct": is_correct(question, answer) if scored else None,
+        "gold_rank": rank,
+        "hit@1": rank == 1 if gold else None,
+        "hit@3": (rank is not None and rank <= TOP_CITATIONS) if gold else None,
+        "reciprocal_rank": (round(1 / rank, DIGITS) if rank else 0.0) if gold else None,
+        "citation_precision": (
+            round(matching / len(answer.citations), DIGITS) if gold and answer.citations else None
+        ),
+        "required_words": (
+            has_required_words(answer.answer, question.must_include) if k == "answerable" else None
+        ),
+    }
+
+
+def failure_reasons(question: Question, answer: Answer) -> list[str]:
+    """Why a scored question is judged wrong, in words a reader of the report can act on."""
+    k = kind(question)
+    if k == "unanswerable":
+        reasons = []
+        if answer.status != "not_found":
+            reasons.append(f"expected not_found, got {answer.status}")
+        if answer.citations:
+            reasons.append(f"refusal should cite nothing, cited {len(answer.citations)}")
+        return reasons
+    if k == "unscored":
+        return []
+    reasons = []
+    if answer.status != "answered":
+        reasons.append(f"not answered ({answer.status})")
+    missing = [
+        " | ".join(group)
+        for group in question.must_include
+        if not any(alt.casefold() in answer.answer.casefold() for alt in group)
+    ]
+    if missing:
+        reasons.append("missing words: " + "; ".join(missing))
+    if question.gold:
+        rank = first_gold_rank(answer.citations, question.gold)
+        if rank is None:
+            reasons.append("no citation matches the gold evidence")
+        elif rank > TOP_CITATIONS:
+            reasons.append(f"gold evidence only at citation {rank}")
+    if len(answer.answer) > MAX_ANSWER_CHARS:
+        reasons.append(f"answer is {len(answer.answer)} chars (max {MAX_ANSWER_CHARS})")
+    return reasons
