@@ -66,3 +66,16 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     feedback_db: Path = REPO_ROOT / ".feedback.sqlite3"
+    #: Public path prefix when a reverse proxy serves the app under a sub-path (``/qa``).
+    root_path: str = ""
+    #: Proxies whose ``X-Forwarded-*`` headers are trusted (comma-separated IPs, ``*`` for any).
+    forwarded_allow_ips: str = "127.0.0.1"
+    #: Origins allowed to call the server from their pages (CORS), comma-separated; none by
+    #: default, so only pages served by this server can (same-origin).
+    allowed_origins: str = ""
+    #: Pages allowed to frame the chat (CSP ``frame-ancestors``), space-separated sources.
+    frame_ancestors: str = "'self'"
+    #: Login for the chat pages: ``user:password`` pairs, comma-separated; empty = no login.
+    auth_users: str = ""
+    #: When set, ``/api/*`` requires ``Authorization: Bearer <api_key>``.
+    api_key: str = ""

@@ -1,9 +1,75 @@
-"""``python app.py serve`` and ``python app.py feedback``: the web front end (issue 4)."""
+"""``python app.py serve`` and ``python app.py feedback export``: the web front end (issue 4)."""
 
 from __future__ import annotations
 
+import argparse
+import sys
+from pathlib import Path
 from typing import Any
+
+from assistant.config import Settings, configure_offline_env
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the model once, ingest the default corpus when there is no index, then serve."""
+    configure_offline_env()
+    from assistant.embedder import load_embedder
+    from assistant.service import build_assistant
+    from vectorstore.chroma_store import IndexUnavailable, PassageStore
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    embedder = load_embedder(settings)
+    try:
+        store = PassageStore.open(settings, embedder.space, create=False)
+    except IndexUnavailable as missing:
+        from ingest.loader import IngestError
+        from ingest.pipeline import ingest
+
+        print(f"index not usable ({missing}); ingesting {settings.data_dir}", file=sys.stderr)
+        try:
+            report = ingest(settings, embedder, log=lambda m: print(m, file=sys.stderr))
+            store = PassageStore.open(settings, embedder.space, create=False)
+        except (IndexUnavailable, IngestError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(report.summary(), file=sys.stderr)
+    assistant = build_assistant(settings, embedder)
+
+    import uvicorn
+
+    from assistant.web.server import create_app
+
+    app = create_app(settings, assistant, store.passages())
+    print(f"serving on http://{host}:{port}/ (API: /api/ask, embed: /embed)", file=sys.stderr)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_level=args.log_level,
+    )
+    return 0
+
+
+def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.web.feedback import FeedbackStore
+
+    count = FeedbackStore(Path(settings.feedback_db)).export_csv(Path(args.file))
+    print(f"{count} rating(s) written to {args.file}")
+    return 0
 
 
 def register(sub: Any) -> None:
-    """Web commands are added by the web front end."""
+    p = sub.add_parser("serve", help="web chat, JSON API and embeddable chat")
+    p.add_argument("--host", help="address to listen on (default: ASSISTANT_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: ASSISTANT_PORT, 7860)")
+    p.add_argument("--log-level", default="warning", help="uvicorn log level")
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("feedback", help="like/dislike ratings from the web chat")
+    actions = p.add_subparsers(dest="action", required=True)
+    e = actions.add_parser("export", help="write every rating to a CSV file")
+    e.add_argument("file", help="target .csv")
+    e.set_defaults(handler=cmd_feedback_export)

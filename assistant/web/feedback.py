@@ -1,0 +1,73 @@
+"""Like/dislike on answers, kept in one SQLite file so it survives restarts and can be exported.
+
+SQLite (not server memory) because replicas share nothing else; each write opens its own
+connection, so any thread of any process can record feedback.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+COLUMNS = ("id", "created_at", "rating", "question", "answer", "citations")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    rating TEXT NOT NULL,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    citations TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class FeedbackStore:
+    """The feedback table in ``path`` (created on first use)."""
+
+    path: Path
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=10)
+        connection.execute(_SCHEMA)
+        return connection
+
+    def record(
+        self, rating: str, question: str, answer: str, citations: Sequence[dict[str, Any]]
+    ) -> int:
+        """Store one rating with what was rated; returns its row id."""
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._connect() as connection:
+            cursor = connection.execute(
+                "INSERT INTO feedback (created_at, rating, question, answer, citations) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (created, rating, question, answer, json.dumps(list(citations))),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every rating, oldest first."""
+        if not self.path.exists():
+            return []
+        with self._connect() as connection:
+            cursor = connection.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY id")
+            return [dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+
+    def export_csv(self, target: Path) -> int:
+        """Write every rating to ``target`` as CSV; returns how many rows were written."""
+        rows = self.rows()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", newline="", encoding="utf-8") as sink:
+            writer = csv.DictWriter(sink, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        return len(rows)
