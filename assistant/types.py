@@ -9,6 +9,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Status = Literal["answered", "not_found"]
+
+#: The answer object's keys, in contract order (CLI ``--json``, API, ``answers.jsonl``).
+ANSWER_FIELDS = ("id", "question", "search_query", "status", "answer", "citations", "latency_ms")
 Role = Literal["user", "assistant"]
 
 
@@ -73,15 +76,8 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the contract's key order."""
         data = asdict(self)
-        return {
-            "id": data["id"],
-            "question": data["question"],
-            "search_query": data["search_query"],
-            "status": data["status"],
-            "answer": data["answer"],
-            "citations": data["citations"],
-            "latency_ms": round(data["latency_ms"], 3),
-        }
+        data["latency_ms"] = round(data["latency_ms"], 3)
+        return {key: data[key] for key in ANSWER_FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:

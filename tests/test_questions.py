@@ -9,7 +9,7 @@ import pytest
 import app
 from assistant.config import Settings
 from assistant.service import InvalidQuestion
-from assistant.types import Message
+from assistant.types import ANSWER_FIELDS, Message
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01", "\u200b\u200b"])
@@ -65,15 +65,7 @@ def index_env(indexed_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> No
 def test_cli_ask_json_prints_the_contract(index_env, capsys) -> None:
     assert app.main(["ask", "--json", "How many agreements were signed?"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert list(data) == [
-        "id",
-        "question",
-        "search_query",
-        "status",
-        "answer",
-        "citations",
-        "latency_ms",
-    ]
+    assert tuple(data) == ANSWER_FIELDS
     assert data["status"] == "answered" and "seven" in data["answer"]
     assert set(data["citations"][0]) == {"n", "source", "start", "end", "text", "score"}
 

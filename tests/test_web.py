@@ -26,6 +26,7 @@ import httpx
 import pytest
 
 from assistant.config import REPO_ROOT, Settings
+from assistant.types import ANSWER_FIELDS
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -304,15 +305,7 @@ def test_api_contract_and_errors(server) -> None:
     response = api_ask(server, QUESTION)
     assert response.status_code == 200
     data = response.json()
-    assert list(data) == [
-        "id",
-        "question",
-        "search_query",
-        "status",
-        "answer",
-        "citations",
-        "latency_ms",
-    ]
+    assert tuple(data) == ANSWER_FIELDS
     assert data["status"] == "answered" and data["citations"][0]["n"] == 1
     assert api_ask(server, "Who is the president of France?").json()["citations"] == []
 
