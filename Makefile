@@ -43,8 +43,13 @@ format: install
 test: install browser lint
 	$(PY) -m pytest
 
+# On-demand benchmarks (not tests): `make bench BENCH_ARGS=--check` fails on a missed target.
+BENCH_ARGS ?=
 bench: index
-	$(PY) benchmarks/latency.py
+	$(PY) benchmarks/latency.py $(BENCH_ARGS)
+	$(PY) benchmarks/load.py $(BENCH_ARGS)
+	$(PY) benchmarks/scale.py $(BENCH_ARGS)
+	$(PY) benchmarks/startup.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .index .models

@@ -1,0 +1,186 @@
+#!/usr/bin/env python
+"""Ingest and query at scale: synthetic corpora of 1, 100, 1,000 and 10,000 documents.
+
+Each document is 2–3 KB of seeded random prose (sentences in paragraphs, 8,000 words
+drawn from the model's vocabulary plus common English words), so runs are identical. Each size is
+ingested into a fresh temp index by ``ingest.pipeline.ingest`` in its own subprocess (so peak
+RSS is per size), then the assistant is built (start-up: load passages, build BM25) and
+asked questions made of corpus words. Reports ingest passages/s, index size on disk,
+assistant start-up, query p50/p95 and peak RSS.
+
+    python benchmarks/scale.py [--sizes 1,100,1000,10000] [--queries 100] [--json] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import add_common_args, dir_size_mb, finish, peak_rss_mb, percentile, print_table
+
+TARGET_PASSAGES_PER_S = 150.0
+TARGET_QUERY_RATIO = 2.0
+COMMON = (
+    "the a of and to in that for on with as by at from was were is are has had said "
+    "will would after before during about over under between against new government "
+    "minister president company market city report officials people year week month"
+).split()
+
+
+def vocabulary(rng: random.Random, size: int = 8000) -> list[str]:
+    """``size`` real words drawn from the bundled model's WordPiece vocabulary; some as names.
+
+    Real words tokenise like news text (about one token each), unlike random syllables.
+    """
+    from assistant.embedder import bundled_model_dir
+
+    lines = (bundled_model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    pool = sorted({w for w in lines if w.isalpha() and w.isascii() and len(w) >= 3})
+    words = rng.sample(pool, min(size, len(pool)))
+    return sorted(w.capitalize() if rng.random() < 0.15 else w for w in words)
+
+
+def sentence(rng: random.Random, vocab: list[str]) -> str:
+    n = rng.randint(8, 22)
+    words = [rng.choice(COMMON) if rng.random() < 0.4 else rng.choice(vocab) for _ in range(n)]
+    if rng.random() < 0.2:
+        words.insert(rng.randint(0, n), str(rng.randint(2, 2000)))
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + rng.choice(".....?!")
+
+
+def document(rng: random.Random, vocab: list[str]) -> str:
+    """2–3 KB of paragraphs (3–6 sentences each) separated by blank lines."""
+    target = rng.randint(2048, 3072)
+    paragraphs: list[str] = []
+    size = 0
+    while size < target:
+        para = " ".join(sentence(rng, vocab) for _ in range(rng.randint(3, 6)))
+        paragraphs.append(para)
+        size += len(para) + 2
+    return "\n\n".join(paragraphs)[:target].rsplit(" ", 1)[0] + ".\n"
+
+
+def write_corpus(data_dir: Path, docs: int, seed: int = 1234) -> int:
+    """Write ``docs`` documents under ``data_dir``; returns total bytes."""
+    rng = random.Random(seed)
+    vocab = vocabulary(rng)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for i in range(docs):
+        text = document(rng, vocab)
+        (data_dir / f"doc{i:05d}.txt").write_text(text, encoding="utf-8")
+        total += len(text)
+    return total
+
+
+def queries(n: int, seed: int = 99) -> list[str]:
+    rng = random.Random(seed)
+    vocab = vocabulary(random.Random(1234))
+    topics = [" ".join(rng.sample(vocab, rng.randint(2, 4))) for _ in range(n)]
+    return [f"What did the report say about {topic}?" for topic in topics]
+
+
+def run_one(docs: int, n_queries: int) -> dict:
+    """Generate, ingest, start up and query one corpus size (in this process)."""
+    from assistant.config import Settings
+    from assistant.embedder import load_embedder
+    from assistant.service import build_assistant
+    from ingest.pipeline import ingest
+
+    with tempfile.TemporaryDirectory(prefix=f"bench-scale-{docs}-") as tmp_name:
+        tmp = Path(tmp_name)
+        corpus_bytes = write_corpus(tmp / "data", docs)
+        # Ingest embeds with every core (a batch job); queries use the serving default.
+        ingest_settings = Settings(
+            data_dir=tmp / "data", index_dir=tmp / "index", threads=os.cpu_count() or 1
+        )
+        t = time.perf_counter()
+        report = ingest(ingest_settings, load_embedder(ingest_settings))
+        ingest_s = time.perf_counter() - t
+        del report.skipped
+        settings = Settings(data_dir=tmp / "data", index_dir=tmp / "index")
+        embedder = load_embedder(settings)
+        t = time.perf_counter()
+        assistant = build_assistant(settings, embedder)
+        startup_s = time.perf_counter() - t
+        qs = queries(n_queries + 5)
+        for q in qs[:5]:
+            assistant.ask(q)
+        times = []
+        deadline = time.perf_counter() + 120
+        for q in qs[5:]:
+            if time.perf_counter() > deadline:
+                break
+            s = time.perf_counter()
+            assistant.ask(q)
+            times.append((time.perf_counter() - s) * 1000)
+        return {
+            "docs": docs,
+            "corpus_mb": corpus_bytes / 1024 / 1024,
+            "passages": report.added,
+            "ingest_s": ingest_s,
+            "passages_per_s": report.added / ingest_s,
+            "index_mb": dir_size_mb(tmp / "index"),
+            "startup_s": startup_s,
+            "query_p50_ms": percentile(times, 50),
+            "query_p95_ms": percentile(times, 95),
+            "peak_rss_mb": peak_rss_mb(),
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1,100,1000,10000", help="document counts")
+    parser.add_argument("--queries", type=int, default=100, help="queries per size")
+    parser.add_argument("--timeout", type=float, default=3600, help="max seconds per size")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    if args.one is not None:
+        print(json.dumps(run_one(args.one, args.queries)))
+        return 0
+
+    rows = []
+    for docs in [int(s) for s in args.sizes.split(",") if s]:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--one", str(docs), "--queries", str(args.queries)],
+            capture_output=True,
+            text=True,
+            timeout=args.timeout,
+        )
+        if proc.returncode != 0:
+            print(proc.stderr[-3000:], file=sys.stderr)
+            raise SystemExit(f"size {docs} failed")
+        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        print_table(rows[-1:], f"{docs} document(s)")
+    print_table(rows, "Scale: ingest, index size, start-up, query latency, peak RSS")
+
+    result = {"sizes": rows}
+    slowest = (
+        min(r["passages_per_s"] for r in rows if r["passages"] >= 100)
+        if any(r["passages"] >= 100 for r in rows)
+        else min(r["passages_per_s"] for r in rows)
+    )
+    targets = {"ingest >= 150 passages/s": (slowest >= TARGET_PASSAGES_PER_S, f"{slowest:.0f}")}
+    by_docs = {r["docs"]: r for r in rows}
+    if 1 in by_docs and 10000 in by_docs:
+        ratio = by_docs[10000]["query_p50_ms"] / by_docs[1]["query_p50_ms"]
+        targets["query p50 10,000 docs <= 2x 1 doc"] = (
+            ratio <= TARGET_QUERY_RATIO,
+            f"{ratio:.2f}x",
+        )
+        result["query_ratio_10000_vs_1"] = ratio
+    return finish(args, result, targets)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
