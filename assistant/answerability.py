@@ -10,8 +10,10 @@ kept apart from the public dev set), not on a guessed threshold:
    answerable ones 0.33 and up).
 3. When a topic word of the question appears nowhere in the documents ("the *population* of
    Seoul"), the best passage must be clearly about the question (``min_similarity_gap``):
-   the documents mention Seoul, but not its population. Unless the best passage holds the
-   specific kind of answer asked for ("How long did the summit *last*?" → "100-minute").
+   the documents mention Seoul, but not its population.
+4. A question asking for a duration, a count or a time ("How long …", "How many X …",
+   "When …") is answered only by a passage near the top that holds one (see answer_type),
+   however it is worded ("How long did the summit *last*?" → "a 100-minute summit").
 """
 
 from __future__ import annotations
@@ -55,10 +57,11 @@ class AnswerabilityCheck:
         if best < self.min_similarity:
             return Verdict(False, f"best passage similarity {best:.2f} < {self.min_similarity}")
         absent = [t for t in topic_stems(search_query) if t not in self.vocabulary]
-        typed = (
-            wanted is not None and wanted.specific and contains(wanted, evidence[0].passage.text)
-        )
-        if absent and best < self.min_similarity_gap and not typed:
+        if wanted is not None and wanted.specific:
+            if not contains(wanted, evidence[0].passage.text):
+                return Verdict(False, f"no passage near the top holds the {wanted.kind} asked for")
+            return Verdict(True, f"the best passage holds the {wanted.kind} asked for")
+        if absent and best < self.min_similarity_gap:
             return Verdict(
                 False,
                 f"topic words absent from the documents ({', '.join(absent)}) and best "

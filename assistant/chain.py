@@ -19,8 +19,7 @@ from assistant.retrieval import HybridRetriever
 from assistant.text import normalize_for_match, stems
 from assistant.types import Answer, Evidence, Message
 
-#: What holding the asked-for kind of answer is worth, in reciprocal-rank-fusion units: about
-#: a first place in a third ranking.
+#: What holding the asked-for person or place is worth in fused-score units (cosine scale).
 TYPE_BONUS = 0.08
 
 
@@ -95,11 +94,15 @@ def _rank(
 ) -> list[Evidence]:
     """Passages holding the asked-for kind of answer first among near-equals; passages about
     what the user put aside ("besides the sanctions") last."""
-    if wanted is not None:
-        bonus = TYPE_BONUS
+    if wanted is not None and wanted.specific:
+        # A duration, count or time is the answer itself: the best passage holding one wins.
+        typed = next((e for e in evidence[:3] if contains(wanted, e.passage.text)), None)
+        if typed is not None:
+            evidence = [typed, *(e for e in evidence if e is not typed)]
+    elif wanted is not None:
         evidence = sorted(
             evidence,
-            key=lambda e: -(e.score + (bonus if contains(wanted, e.passage.text) else 0.0)),
+            key=lambda e: -(e.score + (TYPE_BONUS if contains(wanted, e.passage.text) else 0.0)),
         )
     if set_aside:
         keep = [e for e in evidence if not set_aside & set(stems(e.passage.text))]

@@ -49,8 +49,8 @@ class Settings(BaseSettings):
     # Retrieval and answering
     #: Passages each ranking (dense, BM25) contributes to the fusion.
     candidates: int = 20
-    #: Reciprocal-rank-fusion constant: small, since both rankings are short and precise.
-    rrf_k: int = 10
+    #: Weight of the BM25 score (scaled to the best candidate's) added to the cosine similarity.
+    lexical_weight: float = 0.4
     #: Top passages the answerer may draw a second sentence from.
     top_k: int = 3
     #: Below this cosine similarity nothing in the documents is about the question.

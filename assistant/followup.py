@@ -49,11 +49,7 @@ def _topic_words(text: str) -> list[str]:
 
 def depends_on_context(question: str) -> bool:
     tokens = words(question)
-    return (
-        any(t in ANAPHORS or t in NOVELTY_CUES for t in tokens)
-        or not _topic_words(question)
-        or (bool(tokens) and tokens[0] in {"and", "but", "so"})
-    )
+    return any(t in ANAPHORS or t in NOVELTY_CUES for t in tokens) or not _topic_words(question)
 
 
 def resolve(question: str, previous_queries: Sequence[str]) -> Resolution:

@@ -79,7 +79,7 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Ass
     embedder = embedder or load_embedder(settings)
     store = PassageStore.open(settings, embedder.space, create=False)
     retriever = HybridRetriever(
-        store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k
+        store, embedder, candidates=settings.candidates, lexical_weight=settings.lexical_weight
     )
     check = AnswerabilityCheck(
         vocabulary=retriever.lexical,
