@@ -39,8 +39,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
 
     # Model
-    #: ``onnx`` (default: exported once from the bundled model), ``onnx-int8`` or ``torch``.
-    embedding_backend: str = "onnx"
+    #: ``onnx-int8`` (default: the bundled model exported once to ONNX, int8 weights),
+    #: ``onnx`` (fp32, the same vectors as torch) or ``torch`` (the reference).
+    embedding_backend: str = "onnx-int8"
     model_cache_dir: Path = REPO_ROOT / ".models"
     #: Intra-op threads for the encoder; one is fastest for single queries on 2 cores.
     threads: int = 1

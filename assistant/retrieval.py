@@ -51,7 +51,12 @@ class HybridRetriever:
         if not self.passages:
             return []
         vector = self._embedder.embed_query(query)
-        dense = self._store.search(vector, self._candidates + len(exclude))
+        # Ids and similarities only: the texts are already in memory (half Chroma's cost).
+        dense = [
+            (self.passages[self._position[pid]], similarity)
+            for pid, similarity in self._store.nearest(vector, self._candidates + len(exclude))
+            if pid in self._position
+        ]
         lexical = self.lexical.search(query, self._candidates + len(exclude))
 
         dense_score = {p.id: s for p, s in dense}

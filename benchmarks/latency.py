@@ -204,12 +204,11 @@ def stage_breakdown(ask: Callable[[DevQuestion], object], questions: list[DevQue
 
     store = PassageStore.open(settings, embedder.space, create=False)
     retriever = HybridRetriever(
-        store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k
+        store, embedder, candidates=settings.candidates, lexical_weight=settings.lexical_weight
     )
     k = settings.candidates
     stages: dict[str, list[float]] = {
         "embed_query": [],
-        "chroma_query": [],
         "chroma_query_ids_only": [],
         "bm25": [],
         "chroma_get_vectors": [],
@@ -220,14 +219,11 @@ def stage_breakdown(ask: Callable[[DevQuestion], object], questions: list[DevQue
         t0 = time.perf_counter()
         vector = embedder.embed_query(q.question)
         t1 = time.perf_counter()
-        dense = store.search(vector, k)
+        dense = store.nearest(vector, k)
         t2 = time.perf_counter()
-        t_ids = time.perf_counter()
-        store.nearest(vector, k)
-        t_ids_end = time.perf_counter()
         lexical = retriever.lexical.search(q.question, k)
         t3 = time.perf_counter()
-        dense_ids = {p.id for p, _ in dense}
+        dense_ids = {pid for pid, _ in dense}
         missing = [retriever.passages[i].id for i, _ in lexical]
         missing = [m for m in missing if m not in dense_ids]
         store.similarities(vector, missing)
@@ -238,7 +234,7 @@ def stage_breakdown(ask: Callable[[DevQuestion], object], questions: list[DevQue
         t6 = time.perf_counter()
         for name, ms in zip(
             stages,
-            (t1 - t0, t2 - t1, t_ids_end - t_ids, t3 - t_ids_end, t4 - t3, t5 - t4, t6 - t5),
+            (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5),
             strict=True,
         ):
             stages[name].append(ms * 1000)
@@ -300,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         help="compare dev-set hit@1 across these backends ('' to skip)",
     )
     parser.add_argument(
-        "--backend", default=None, help="our embedding backend (default: configured, onnx)"
+        "--backend", default=None, help="our embedding backend (default: the configured one)"
     )
     parser.add_argument("--profile", action="store_true", help="print a cProfile of ours")
     add_common_args(parser)

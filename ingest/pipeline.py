@@ -105,6 +105,10 @@ def ingest(
         log(f"warning: skipped {skip.source}: {skip.reason}")
 
     fresh = {doc.source: split_document(doc.source, doc.text) for doc in documents}
+    built_with = PassageStore.stored_space(settings)
+    if built_with is not None and built_with != embedder.space and not rebuild:
+        log(f"the index was built with {built_with}; re-embedding everything with {embedder.space}")
+        rebuild = True
     if rebuild:
         stored: list[StoredPassage] = []
     else:

@@ -124,3 +124,22 @@ def test_unreadable_file_mid_run_leaves_previous_index_answering(
 def test_missing_path_is_a_clear_error(fresh_settings: Settings, embedder) -> None:
     with pytest.raises(IngestError, match="No such file or directory"):
         ingest(fresh_settings, embedder, [fresh_settings.data_dir / "nope"])
+
+
+def test_changing_the_embedding_backend_reembeds_and_stale_queries_fail_loudly(
+    fresh_settings: Settings, embedder
+) -> None:
+    from assistant.embedder import load_embedder
+    from vectorstore.chroma_store import IndexUnavailable
+
+    _write(fresh_settings, "summit.txt", ARTICLE)
+    ingest(fresh_settings, embedder)
+    fp32_settings = fresh_settings.model_copy(update={"embedding_backend": "onnx"})
+    fp32 = load_embedder(fp32_settings)
+    assert fp32.space != embedder.space
+    with pytest.raises(IndexUnavailable, match="was built with embeddings"):
+        build_assistant(fp32_settings, fp32)
+    messages: list[str] = []
+    report = ingest(fp32_settings, fp32, log=messages.append)
+    assert report.added == 21 and any("re-embedding everything" in m for m in messages)
+    assert build_assistant(fp32_settings, fp32).ask("Who met at the summit?").status == "answered"

@@ -97,10 +97,21 @@ class PassageStore:
         if found != space:
             raise IndexUnavailable(
                 f"The index at {where} was built with embeddings {found!r}, but this process "
-                f"uses {space!r}: run `python app.py ingest --rebuild`, or set "
+                f"uses {space!r}: run `python app.py ingest` (it re-embeds everything), or set "
                 "ASSISTANT_EMBEDDING_BACKEND to the backend that built it."
             )
         return cls(collection, space)
+
+    @staticmethod
+    def stored_space(settings: Settings) -> str | None:
+        """The vector space an existing collection was built in, or None when there is none."""
+        if not settings.chroma_url and not Path(settings.index_dir).is_dir():
+            return None
+        client = _client(settings)
+        for collection in client.list_collections():
+            if collection.name == settings.collection:
+                return (collection.metadata or {}).get(SPACE_KEY)
+        return None
 
     @staticmethod
     def drop(settings: Settings) -> None:
@@ -146,34 +157,11 @@ class PassageStore:
         out.sort(key=lambda p: (p.source, p.start))
         return out
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[Passage, float]]:
-        """The ``k`` nearest passages with their cosine similarity, best first.
-
-        Asking for more than the collection holds returns them all (no ``count()`` round trip).
-        """
-        if k <= 0:
-            return []
-        result = self._collection.query(
-            query_embeddings=[np.asarray(query, dtype=np.float32)],
-            n_results=k,
-            include=["documents", "metadatas", "distances"],
-        )
-        return [
-            (_passage(pid, doc, meta), 1.0 - float(distance))
-            for pid, doc, meta, distance in zip(
-                result["ids"][0],
-                result["documents"][0],
-                result["metadatas"][0],
-                result["distances"][0],
-                strict=True,
-            )
-        ]
-
     def nearest(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Ids and cosine similarities of the ``k`` nearest passages, best first.
 
-        Like :meth:`search` without fetching texts and metadata (about half the cost): for a
-        caller that already holds every passage in memory.
+        No texts or metadata (half the cost of fetching them): the retriever already holds
+        every passage in memory. Asking for more than the collection holds returns them all.
         """
         if k <= 0:
             return []
