@@ -18,22 +18,24 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import gc
 import io
-import json
 import pstats
 import random
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO_ROOT, add_common_args, finish, peak_rss_mb, percentile, print_table
 
-DEV_QUESTIONS = Path("/work/shared/eval/dev_questions.jsonl")
+from assistant.evaluation.questions import Question as DevQuestion
+from assistant.evaluation.questions import load_jsonl
+
+DEV_QUESTIONS = REPO_ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 TARGET_RATIO = 3.0
 TARGET_P50_MS = 15.0
 
@@ -51,31 +53,12 @@ SUFFIXES = ("", " Thanks.", " Please cite the source.", " Briefly, please.")
 WARMUP = ("What happened at the summit?", "Who is Xi Jinping?", "What is the weather today?")
 
 
-@dataclass(frozen=True)
-class DevQuestion:
-    id: str
-    question: str
-    history: list[str] = field(default_factory=list)
-    answerable: bool | None = None
-    gold: list[str] = field(default_factory=list)
-
-
 def load_dev(path: Path = DEV_QUESTIONS) -> list[DevQuestion]:
-    """The dev questions (id, question, history, answerable, gold); blank lines skipped."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            out.append(
-                DevQuestion(
-                    str(row["id"]),
-                    str(row["question"]),
-                    list(row.get("history") or []),
-                    row.get("answerable"),
-                    list(row.get("gold") or []),
-                )
-            )
-    return out
+    """The dev questions, read by the evaluator's own loader."""
+    questions, problems = load_jsonl(path)
+    if problems:
+        raise SystemExit(f"malformed dev questions: {problems}")
+    return questions
 
 
 def variants(dev: list[DevQuestion], n: int, seed: int = 5) -> list[DevQuestion]:
@@ -89,7 +72,7 @@ def variants(dev: list[DevQuestion], n: int, seed: int = 5) -> list[DevQuestion]
             for suffix in SUFFIXES:
                 body = q.question[0].lower() + q.question[1:] if prefix else q.question
                 text = f"{prefix}{body}{suffix}"
-                out.setdefault(text, DevQuestion(q.id, text, q.history, q.answerable, q.gold))
+                out.setdefault(text, dataclasses.replace(q, question=text))
     pool = list(out.values())
     random.Random(seed).shuffle(pool)
     if n > len(pool):
