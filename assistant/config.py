@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     candidates: int = 20
     #: Weight of the BM25 score (scaled to the best candidate's) added to the cosine similarity.
     lexical_weight: float = 0.4
+    #: Collections up to this many passages are searched exactly in memory (faster than a
+    #: Chroma round trip, ~1.5 KB a passage); larger ones through Chroma's HNSW index.
+    exact_search_max: int = 20_000
     #: Top passages the answerer may draw a second sentence from.
     top_k: int = 3
     #: Below this cosine similarity nothing in the documents is about the question.

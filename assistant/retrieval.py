@@ -15,6 +15,7 @@ from assistant.embedder import Embedder
 from assistant.lexical import BM25Index
 from assistant.types import Evidence, Passage
 from vectorstore.chroma_store import PassageStore
+from vectorstore.exact import DenseIndex, ExactVectors
 
 #: What continuing a passage the user was already shown is worth ("what else did he note?").
 CONTINUATION_BONUS = 0.15
@@ -24,13 +25,24 @@ class HybridRetriever:
     """Ranks sentence passages for a query; holds the lexical index and corpus vocabulary."""
 
     def __init__(
-        self, store: PassageStore, embedder: Embedder, *, candidates: int, lexical_weight: float
+        self,
+        store: PassageStore,
+        embedder: Embedder,
+        *,
+        candidates: int,
+        lexical_weight: float,
+        exact_search_max: int,
     ) -> None:
-        self._store = store
         self._embedder = embedder
         self._candidates = candidates
         self._lexical_weight = lexical_weight
-        self.passages: list[Passage] = store.passages()
+        # Up to ``exact_search_max`` passages, scan the vectors in memory (exact and faster);
+        # beyond, query Chroma's HNSW index.
+        small = store.count() <= exact_search_max
+        self.passages, matrix = store.passages_with_vectors(vectors=small)
+        self._dense: DenseIndex = (
+            ExactVectors([p.id for p in self.passages], matrix) if matrix is not None else store
+        )
         self.lexical = BM25Index([p.text for p in self.passages])
         self._position = {p.id: i for i, p in enumerate(self.passages)}
 
@@ -51,10 +63,10 @@ class HybridRetriever:
         if not self.passages:
             return []
         vector = self._embedder.embed_query(query)
-        # Ids and similarities only: the texts are already in memory (half Chroma's cost).
+        # Ids and similarities only: the texts are already in memory.
         dense = [
             (self.passages[self._position[pid]], similarity)
-            for pid, similarity in self._store.nearest(vector, self._candidates + len(exclude))
+            for pid, similarity in self._dense.nearest(vector, self._candidates + len(exclude))
             if pid in self._position
         ]
         lexical = self.lexical.search(query, self._candidates + len(exclude))
@@ -72,7 +84,7 @@ class HybridRetriever:
                 by_id.setdefault(pid, self.passages[i])
 
         missing = [pid for pid in by_id if pid not in dense_score]
-        dense_score.update(self._store.similarities(vector, missing))
+        dense_score.update(self._dense.similarities(vector, missing))
 
         best_lexical = max(lexical_score.values(), default=0.0) or 1.0
         evidence = [

@@ -79,7 +79,11 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Ass
     embedder = embedder or load_embedder(settings)
     store = PassageStore.open(settings, embedder.space, create=False)
     retriever = HybridRetriever(
-        store, embedder, candidates=settings.candidates, lexical_weight=settings.lexical_weight
+        store,
+        embedder,
+        candidates=settings.candidates,
+        lexical_weight=settings.lexical_weight,
+        exact_search_max=settings.exact_search_max,
     )
     check = AnswerabilityCheck(
         vocabulary=retriever.lexical,

@@ -187,7 +187,11 @@ def stage_breakdown(ask: Callable[[DevQuestion], object], questions: list[DevQue
 
     store = PassageStore.open(settings, embedder.space, create=False)
     retriever = HybridRetriever(
-        store, embedder, candidates=settings.candidates, lexical_weight=settings.lexical_weight
+        store,
+        embedder,
+        candidates=settings.candidates,
+        lexical_weight=settings.lexical_weight,
+        exact_search_max=settings.exact_search_max,
     )
     k = settings.candidates
     stages: dict[str, list[float]] = {

@@ -147,15 +147,28 @@ class PassageStore:
 
     def passages(self) -> list[Passage]:
         """Every passage with its text, in source and reading order (for lexical search)."""
-        out = [
-            _passage(pid, doc, meta)
-            for batch in self._pages(["documents", "metadatas"])
-            for pid, doc, meta in zip(
-                batch["ids"], batch["documents"], batch["metadatas"], strict=True
+        return self.passages_with_vectors(vectors=False)[0]
+
+    def passages_with_vectors(
+        self, *, vectors: bool = True
+    ) -> tuple[list[Passage], np.ndarray | None]:
+        """Every passage in source and reading order, and (optionally) their vectors, aligned."""
+        include = ["documents", "metadatas", *(["embeddings"] if vectors else [])]
+        rows: list[tuple[Passage, Any]] = []
+        for batch in self._pages(include):
+            embeddings = batch["embeddings"] if vectors else [None] * len(batch["ids"])
+            rows.extend(
+                (_passage(pid, doc, meta), vector)
+                for pid, doc, meta, vector in zip(
+                    batch["ids"], batch["documents"], batch["metadatas"], embeddings, strict=True
+                )
             )
-        ]
-        out.sort(key=lambda p: (p.source, p.start))
-        return out
+        rows.sort(key=lambda row: (row[0].source, row[0].start))
+        passages = [p for p, _ in rows]
+        if not vectors:
+            return passages, None
+        matrix = np.asarray([v for _, v in rows], dtype=np.float32).reshape(len(rows), -1)
+        return passages, matrix
 
     def nearest(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Ids and cosine similarities of the ``k`` nearest passages, best first.
