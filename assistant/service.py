@@ -18,7 +18,7 @@ from assistant.config import Settings
 from assistant.embedder import Embedder, load_embedder
 from assistant.retrieval import HybridRetriever
 from assistant.text import clean_text
-from assistant.types import Answer, Message
+from assistant.types import Answer, Message, Passage
 from vectorstore.chroma_store import PassageStore
 
 
@@ -34,7 +34,12 @@ class InvalidQuestion(ValueError):
 class Assistant:
     chain: Any
     settings: Settings
-    passages_indexed: int
+    #: Every indexed passage, as loaded once at start (the web chat shows sources in context).
+    passages: list[Passage]
+
+    @property
+    def passages_indexed(self) -> int:
+        return len(self.passages)
 
     def validate(self, question: object) -> str:
         """The question cleaned of control characters, or a clear :class:`InvalidQuestion`."""
@@ -92,4 +97,4 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Ass
     )
     answerer = ExtractiveAnswerer(max_chars=settings.max_answer_chars, top_k=settings.top_k)
     chain = build_chain(retriever, check, answerer)
-    return Assistant(chain=chain, settings=settings, passages_indexed=len(retriever.passages))
+    return Assistant(chain=chain, settings=settings, passages=retriever.passages)

@@ -21,7 +21,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.port
     embedder = load_embedder(settings)
     try:
-        store = PassageStore.open(settings, embedder.space, create=False)
+        PassageStore.open(settings, embedder.space, create=False)
     except IndexUnavailable as missing:
         from ingest.loader import IngestError
         from ingest.pipeline import ingest
@@ -29,18 +29,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"index not usable ({missing}); ingesting {settings.data_dir}", file=sys.stderr)
         try:
             report = ingest(settings, embedder, log=lambda m: print(m, file=sys.stderr))
-            store = PassageStore.open(settings, embedder.space, create=False)
         except (IndexUnavailable, IngestError, OSError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         print(report.summary(), file=sys.stderr)
-    assistant = build_assistant(settings, embedder)
+    try:
+        assistant = build_assistant(settings, embedder)
+    except IndexUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
     import uvicorn
 
     from assistant.web.server import create_app
 
-    app = create_app(settings, assistant, store.passages())
+    app = create_app(settings, assistant, assistant.passages)
     print(f"serving on http://{host}:{port}/ (API: /api/ask, embed: /embed)", file=sys.stderr)
     uvicorn.run(
         app,
