@@ -79,17 +79,21 @@ class Assistant:
         return self.ask(question, history, id=id)
 
 
-def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Assistant:
-    """Load the model (unless given) and open the index; fails with a clear message."""
-    embedder = embedder or load_embedder(settings)
-    store = PassageStore.open(settings, embedder.space, create=False)
-    retriever = HybridRetriever(
-        store,
+def build_retriever(settings: Settings, embedder: Embedder) -> HybridRetriever:
+    """Open the index and load what retrieval keeps in memory (passages, BM25, small vectors)."""
+    return HybridRetriever(
+        PassageStore.open(settings, embedder.space, create=False),
         embedder,
         candidates=settings.candidates,
         lexical_weight=settings.lexical_weight,
         exact_search_max=settings.exact_search_max,
     )
+
+
+def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Assistant:
+    """Load the model (unless given) and open the index; fails with a clear message."""
+    embedder = embedder or load_embedder(settings)
+    retriever = build_retriever(settings, embedder)
     check = AnswerabilityCheck(
         vocabulary=retriever.lexical,
         min_similarity=settings.min_similarity,

@@ -180,19 +180,12 @@ def interleaved(
 
 def stage_breakdown(ask: Callable[[DevQuestion], object], questions: list[DevQuestion]) -> dict:
     """Median ms of each retrieval stage, timed separately on the same questions."""
-    from assistant.retrieval import HybridRetriever
-
-    settings, embedder = ask.settings, ask.embedder  # type: ignore[attr-defined]
+    from assistant.service import build_retriever
     from vectorstore.chroma_store import PassageStore
 
+    settings, embedder = ask.settings, ask.embedder  # type: ignore[attr-defined]
     store = PassageStore.open(settings, embedder.space, create=False)
-    retriever = HybridRetriever(
-        store,
-        embedder,
-        candidates=settings.candidates,
-        lexical_weight=settings.lexical_weight,
-        exact_search_max=settings.exact_search_max,
-    )
+    retriever = build_retriever(settings, embedder)
     k = settings.candidates
     stages: dict[str, list[float]] = {
         "embed_query": [],

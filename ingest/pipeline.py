@@ -32,10 +32,6 @@ class IngestReport:
     skipped: list[Skipped] = field(default_factory=list)
     sources_removed: list[str] = field(default_factory=list)
 
-    @property
-    def embedded(self) -> int:
-        return self.added
-
     def summary(self) -> str:
         return (
             f"{self.files} file(s): {self.added} passage(s) added, {self.moved} updated "
