@@ -74,7 +74,7 @@ class TorchEmbedder:
         torch.set_num_threads(threads)
         self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
         self._batch_size = batch_size
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        self.dimension = int(self._model.get_embedding_dimension())
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         return self._model.encode(
