@@ -6,6 +6,7 @@ without touching retrieval, and the chain can be traced or streamed like any LCE
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +19,8 @@ from assistant.followup import Resolution, resolve
 from assistant.retrieval import HybridRetriever
 from assistant.text import normalize_for_match, stems
 from assistant.types import Answer, Evidence, Message
+
+_CITATION_MARKER = re.compile(r"\s*\[\d+\]\s*")
 
 #: What holding the asked-for person or place is worth in fused-score units (cosine scale).
 TYPE_BONUS = 0.08
@@ -33,15 +36,17 @@ def resolve_conversation(question: str, history: Sequence[Message]) -> Resolutio
 
 
 def shown_passages(history: Sequence[Message], retriever: HybridRetriever) -> set[str]:
-    """Ids of passages the assistant already quoted in this conversation."""
-    said = [normalize_for_match(m.content) for m in history if m.role == "assistant"]
-    if not said:
-        return set()
-    return {
-        p.id
-        for p in retriever.passages
-        if any(normalize_for_match(p.text) in text for text in said)
-    }
+    """Ids of passages the assistant already quoted in this conversation.
+
+    Answers quote whole sentences, each followed by its ``[n]`` marker, so each quoted piece
+    is looked up by its normalised text (no scan of the corpus).
+    """
+    shown: set[str] = set()
+    for message in history:
+        if message.role == "assistant":
+            for piece in _CITATION_MARKER.split(message.content):
+                shown.update(retriever.ids_with_text(normalize_for_match(piece)))
+    return shown
 
 
 def build_chain(

@@ -10,9 +10,11 @@ against 35 of 38 for RRF, and any weight from 0.3 to 0.6 gives the same result.
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import cached_property
 
 from assistant.embedder import Embedder
 from assistant.lexical import BM25Index
+from assistant.text import normalize_for_match
 from assistant.types import Evidence, Passage
 from vectorstore.chroma_store import PassageStore
 from vectorstore.exact import DenseIndex, ExactVectors
@@ -45,6 +47,17 @@ class HybridRetriever:
         )
         self.lexical = BM25Index([p.text for p in self.passages])
         self._position = {p.id: i for i, p in enumerate(self.passages)}
+
+    @cached_property
+    def _ids_by_text(self) -> dict[str, list[str]]:
+        by_text: dict[str, list[str]] = {}
+        for p in self.passages:
+            by_text.setdefault(normalize_for_match(p.text), []).append(p.id)
+        return by_text
+
+    def ids_with_text(self, normalized_text: str) -> list[str]:
+        """Ids of the passages whose text, normalised, is exactly this (built on first use)."""
+        return self._ids_by_text.get(normalized_text, [])
 
     def next_passage(self, passage_id: str) -> Passage | None:
         """The sentence right after this one in the same paragraph, if any."""
