@@ -172,8 +172,15 @@ def ask_in(frame, question: str, answers_before: int) -> str:
 
 
 def _poll_final(locator) -> None:
+    """Wait until streaming is over: no trailing ellipsis and the text stable for 0.5 s."""
     deadline = time.monotonic() + 30
-    while locator.inner_text().strip().endswith("…"):
+    last, stable_since = None, time.monotonic()
+    while True:
+        text = locator.inner_text().strip()
+        if text != last:
+            last, stable_since = text, time.monotonic()
+        elif not text.endswith("…") and time.monotonic() - stable_since >= 0.5:
+            return
         assert time.monotonic() < deadline, "answer never finished streaming"
         time.sleep(0.1)
 
