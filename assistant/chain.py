@@ -127,7 +127,6 @@ def _rank(
             key=lambda e: -(e.score + (TYPE_BONUS if contains(wanted, e.passage.text) else 0.0)),
         )
     if set_aside:
-        keep = [e for e in evidence if not set_aside & set(stems(e.passage.text))]
-        aside = [e for e in evidence if set_aside & set(stems(e.passage.text))]
-        evidence = keep + aside
+        # sorted() is stable: passages without a set-aside word keep their order, first.
+        evidence = sorted(evidence, key=lambda e: bool(set_aside & set(stems(e.passage.text))))
     return evidence

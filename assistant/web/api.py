@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from assistant.config import REPO_ROOT, Settings
 from assistant.service import Assistant, InvalidQuestion
-from assistant.types import Message
+from assistant.types import Answer, Message
 from assistant.web.security import api_key_guard
 from vectorstore.chroma_store import IndexUnavailable
 
@@ -30,25 +30,6 @@ class AskRequest(BaseModel):
     history: list[HistoryMessage] = Field(
         default_factory=list, max_length=MAX_HISTORY, description="Earlier turns, oldest first"
     )
-
-
-class CitationOut(BaseModel):
-    n: int
-    source: str
-    start: int
-    end: int
-    text: str
-    score: float
-
-
-class AnswerOut(BaseModel):
-    id: str | None
-    question: str
-    search_query: str
-    status: Literal["answered", "not_found"]
-    answer: str
-    citations: list[CitationOut]
-    latency_ms: float
 
 
 class Health(BaseModel):
@@ -106,7 +87,7 @@ def api_router(settings: Settings, assistant: Assistant) -> APIRouter:
         )
     }
 
-    @router.post("/api/ask", response_model=AnswerOut, responses=errors, dependencies=guarded)
+    @router.post("/api/ask", response_model=Answer, responses=errors, dependencies=guarded)
     def ask(body: AskRequest) -> JSONResponse:
         """Answer a question in a conversation; the answer object is the CLI's ``--json``."""
         history = [Message(m.role, m.content) for m in body.history]
