@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma, cosine) and lexical (BM25) sentence candidates, fused.
+"""Hybrid retrieval: dense (cosine) and lexical (BM25) sentence candidates, fused.
 
 Fusion is by value, not rank: ``cosine + lexical_weight × bm25 / best bm25``. Reciprocal
 rank fusion was measured first and tied near-equal passages wrongly (a passage matching all
@@ -13,39 +13,32 @@ from collections.abc import Collection
 from functools import cached_property
 
 from assistant.embedder import Embedder
-from assistant.lexical import BM25Index
+from assistant.snapshot import IndexSnapshot
 from assistant.text import normalize_for_match
 from assistant.types import Evidence, Passage
-from vectorstore.chroma_store import PassageStore
-from vectorstore.exact import DenseIndex, ExactVectors
 
 #: What continuing a passage the user was already shown is worth ("what else did he note?").
 CONTINUATION_BONUS = 0.15
 
 
 class HybridRetriever:
-    """Ranks sentence passages for a query; holds the lexical index and corpus vocabulary."""
+    """Ranks sentence passages for a query over an index loaded into memory."""
 
     def __init__(
         self,
-        store: PassageStore,
+        index: IndexSnapshot,
         embedder: Embedder,
         *,
         candidates: int,
         lexical_weight: float,
-        exact_search_max: int,
     ) -> None:
         self._embedder = embedder
         self._candidates = candidates
         self._lexical_weight = lexical_weight
-        # Up to ``exact_search_max`` passages, scan the vectors in memory (exact and faster);
-        # beyond, query Chroma's HNSW index.
-        small = store.count() <= exact_search_max
-        self.passages, matrix = store.passages_with_vectors(vectors=small)
-        self._dense: DenseIndex = (
-            ExactVectors([p.id for p in self.passages], matrix) if matrix is not None else store
-        )
-        self.lexical = BM25Index([p.text for p in self.passages])
+        self.passages = index.passages
+        self.lexical = index.lexical
+        self.dense = index.dense
+        self.vectors = index.vectors
         self._position = {p.id: i for i, p in enumerate(self.passages)}
 
     @cached_property
@@ -76,41 +69,29 @@ class HybridRetriever:
         if not self.passages:
             return []
         vector = self._embedder.embed_query(query)
-        # Ids and similarities only: the texts are already in memory.
-        dense = [
-            (self.passages[self._position[pid]], similarity)
-            for pid, similarity in self._dense.nearest(vector, self._candidates + len(exclude))
-            if pid in self._position
-        ]
-        lexical = self.lexical.search(query, self._candidates + len(exclude))
+        k = self._candidates + len(exclude)
+        lexical = dict(self.lexical.search(query, k))
+        # Candidate rows in a stable order: dense, then lexical, then preferred.
+        rows = dict.fromkeys(self.dense.nearest(vector, k))
+        rows.update(dict.fromkeys(lexical))
+        rows.update(dict.fromkeys(self._position[pid] for pid in prefer if pid in self._position))
+        kept = [row for row in rows if self.passages[row].id not in exclude]
+        # Every candidate's cosine from the vectors in memory, whichever search proposed it.
+        dense = self.vectors.similarities(vector, kept)
 
-        dense_score = {p.id: s for p, s in dense}
-        by_id = {p.id: p for p, _ in dense}
-        lexical_score: dict[str, float] = {}
-        for i, score in lexical:
-            passage = self.passages[i]
-            by_id.setdefault(passage.id, passage)
-            lexical_score[passage.id] = score
-        for pid in prefer:
-            i = self._position.get(pid)
-            if i is not None:
-                by_id.setdefault(pid, self.passages[i])
-
-        missing = [pid for pid in by_id if pid not in dense_score]
-        dense_score.update(self._dense.similarities(vector, missing))
-
-        best_lexical = max(lexical_score.values(), default=0.0) or 1.0
-        evidence = [
-            Evidence(
-                passage=passage,
-                score=dense_score.get(pid, 0.0)
-                + self._lexical_weight * lexical_score.get(pid, 0.0) / best_lexical
-                + (CONTINUATION_BONUS if pid in prefer else 0.0),
-                dense=dense_score.get(pid, 0.0),
-                lexical=lexical_score.get(pid, 0.0),
+        best_lexical = max(lexical.values(), default=0.0) or 1.0
+        evidence = []
+        for row, similarity in zip(kept, dense, strict=True):
+            passage = self.passages[row]
+            score = lexical.get(row, 0.0)
+            bonus = CONTINUATION_BONUS if passage.id in prefer else 0.0
+            evidence.append(
+                Evidence(
+                    passage=passage,
+                    score=similarity + self._lexical_weight * score / best_lexical + bonus,
+                    dense=similarity,
+                    lexical=score,
+                )
             )
-            for pid, passage in by_id.items()
-            if pid not in exclude
-        ]
         evidence.sort(key=lambda e: (-e.score, -e.dense, e.passage.source, e.passage.start))
         return evidence

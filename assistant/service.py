@@ -17,6 +17,7 @@ from assistant.chain import build_chain
 from assistant.config import Settings
 from assistant.embedder import Embedder, load_embedder
 from assistant.retrieval import HybridRetriever
+from assistant.snapshot import load_index
 from assistant.text import clean_text
 from assistant.types import Answer, Message, Passage
 from vectorstore.chroma_store import PassageStore
@@ -80,13 +81,13 @@ class Assistant:
 
 
 def build_retriever(settings: Settings, embedder: Embedder) -> HybridRetriever:
-    """Open the index and load what retrieval keeps in memory (passages, BM25, small vectors)."""
+    """Open the index and load what retrieval keeps in memory (from its snapshot when saved)."""
+    store = PassageStore.open(settings, embedder.space, create=False)
     return HybridRetriever(
-        PassageStore.open(settings, embedder.space, create=False),
+        load_index(store, settings),
         embedder,
         candidates=settings.candidates,
         lexical_weight=settings.lexical_weight,
-        exact_search_max=settings.exact_search_max,
     )
 
 

@@ -139,7 +139,8 @@ def stem(word: str) -> str:
 
 def stems(text: str) -> list[str]:
     """Stems of the non-stopword tokens: the unit of lexical search."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS]
+    kept = [_IRREGULAR.get(w, w) for w in words(text) if w not in STOPWORDS]
+    return _stemmer().stemWords(kept)  # one call per text: BM25 start-up stems every passage
 
 
 def topic_stems(text: str) -> list[str]:

@@ -181,17 +181,14 @@ def interleaved(
 def stage_breakdown(ask: Callable[[DevQuestion], object], questions: list[DevQuestion]) -> dict:
     """Median ms of each retrieval stage, timed separately on the same questions."""
     from assistant.service import build_retriever
-    from vectorstore.chroma_store import PassageStore
 
     settings, embedder = ask.settings, ask.embedder  # type: ignore[attr-defined]
-    store = PassageStore.open(settings, embedder.space, create=False)
     retriever = build_retriever(settings, embedder)
     k = settings.candidates
     stages: dict[str, list[float]] = {
         "embed_query": [],
-        "chroma_query_ids_only": [],
+        "dense_nearest": [],
         "bm25": [],
-        "chroma_get_vectors": [],
         "retrieve_total": [],
         "ask_total": [],
     }
@@ -199,22 +196,17 @@ def stage_breakdown(ask: Callable[[DevQuestion], object], questions: list[DevQue
         t0 = time.perf_counter()
         vector = embedder.embed_query(q.question)
         t1 = time.perf_counter()
-        dense = store.nearest(vector, k)
+        retriever.dense.nearest(vector, k)
         t2 = time.perf_counter()
-        lexical = retriever.lexical.search(q.question, k)
+        retriever.lexical.search(q.question, k)
         t3 = time.perf_counter()
-        dense_ids = {pid for pid, _ in dense}
-        missing = [retriever.passages[i].id for i, _ in lexical]
-        missing = [m for m in missing if m not in dense_ids]
-        store.similarities(vector, missing)
-        t4 = time.perf_counter()
         retriever.retrieve(q.question)
-        t5 = time.perf_counter()
+        t4 = time.perf_counter()
         ask(q)
-        t6 = time.perf_counter()
+        t5 = time.perf_counter()
         for name, ms in zip(
             stages,
-            (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5),
+            (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4),
             strict=True,
         ):
             stages[name].append(ms * 1000)

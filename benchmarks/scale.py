@@ -4,9 +4,10 @@
 Each document is 2–3 KB of seeded random prose (sentences in paragraphs, 8,000 words
 drawn from the model's vocabulary plus common English words), so runs are identical. Each size is
 ingested into a fresh temp index by ``ingest.pipeline.ingest`` in its own subprocess (so peak
-RSS is per size), then the assistant is built (start-up: load passages, build BM25) and
-asked questions made of corpus words. Reports ingest passages/s, index size on disk,
-assistant start-up, query p50/p95 and peak RSS.
+RSS is per size; ingest includes saving the index snapshot), then the assistant is built
+twice (start-up: first from Chroma with the snapshot deleted, then from the snapshot) and
+asked questions made of corpus words. Reports ingest passages/s, index and snapshot size on
+disk, both start-ups, query p50/p95 and peak RSS.
 
     python benchmarks/scale.py [--sizes 1,100,1000,10000] [--queries 100] [--json] [--check]
 """
@@ -17,14 +18,20 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import add_common_args, dir_size_mb, finish, peak_rss_mb, percentile, print_table
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.embedder import Embedder
 
 TARGET_PASSAGES_PER_S = 150.0
 TARGET_QUERY_RATIO = 2.0
@@ -89,6 +96,25 @@ def queries(n: int, seed: int = 99) -> list[str]:
     return [f"What did the report say about {topic}?" for topic in topics]
 
 
+def dense_recall(
+    settings: Settings, embedder: Embedder, questions: list[str], k: int = 20
+) -> float:
+    """Share of the exact ``k`` nearest passages the dense search proposes (1.0 when it
+    scans; below when the HNSW index answers), against a float32 scan of the same vectors."""
+    import numpy as np
+
+    from assistant.service import build_retriever
+
+    retriever = build_retriever(settings, embedder)
+    matrix = np.asarray(retriever.vectors.matrix, dtype=np.float32)
+    found = []
+    for question in questions:
+        vector = embedder.embed_query(question)
+        truth = set(np.argpartition(-(matrix @ vector), k - 1)[:k].tolist())
+        found.append(len(truth & set(retriever.dense.nearest(vector, k))) / k)
+    return sum(found) / len(found)
+
+
 def run_one(docs: int, n_queries: int) -> dict:
     """Generate, ingest, start up and query one corpus size (in this process)."""
     from assistant.config import Settings
@@ -109,9 +135,14 @@ def run_one(docs: int, n_queries: int) -> dict:
         del report.skipped
         settings = Settings(data_dir=tmp / "data", index_dir=tmp / "index")
         embedder = load_embedder(settings)
+        snapshot_mb = dir_size_mb(settings.snapshot_root)
+        shutil.rmtree(settings.snapshot_root)  # ingest saved it; time a start-up without it
         t = time.perf_counter()
-        assistant = build_assistant(settings, embedder)
+        build_assistant(settings, embedder)  # reads Chroma, builds BM25 (+HNSW), saves it again
         startup_s = time.perf_counter() - t
+        t = time.perf_counter()
+        assistant = build_assistant(settings, embedder)  # loads the snapshot
+        snapshot_startup_s = time.perf_counter() - t
         qs = queries(n_queries + 5)
         for q in qs[:5]:
             assistant.ask(q)
@@ -123,6 +154,7 @@ def run_one(docs: int, n_queries: int) -> dict:
             s = time.perf_counter()
             assistant.ask(q)
             times.append((time.perf_counter() - s) * 1000)
+        recall = dense_recall(settings, embedder, qs[5:55])
         return {
             "docs": docs,
             "corpus_mb": corpus_bytes / 1024 / 1024,
@@ -130,9 +162,12 @@ def run_one(docs: int, n_queries: int) -> dict:
             "ingest_s": ingest_s,
             "passages_per_s": report.added / ingest_s,
             "index_mb": dir_size_mb(tmp / "index"),
+            "snapshot_mb": snapshot_mb,
             "startup_s": startup_s,
+            "snapshot_startup_s": snapshot_startup_s,
             "query_p50_ms": percentile(times, 50),
             "query_p95_ms": percentile(times, 95),
+            "dense_recall_at_20": recall,
             "peak_rss_mb": peak_rss_mb(),
         }
 

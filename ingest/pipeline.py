@@ -1,9 +1,11 @@
-"""Ingest: read → split → diff against the index → embed what is new → write.
+"""Ingest: read → split → diff against the index → embed what is new → write → snapshot.
 
 Idempotent and safe to interrupt: everything that can fail (reading, splitting, embedding)
 happens before the first write, and writes add before they delete, so a failure part-way
 leaves the previous passages answering. Ids derive from content, so an unchanged sentence
 is never re-embedded, even when an edit above it shifts its offsets (only its offsets move).
+The index version is renewed around the writes, so the snapshot saved at the end
+(:mod:`assistant.snapshot`) is never mistaken for one of a half-written index.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.embedder import Embedder
+from assistant.snapshot import save_snapshot
 from assistant.types import Passage
 from ingest.loader import Skipped, discover, load_documents, source_path
 from ingest.splitter import split_document
@@ -121,9 +124,19 @@ def ingest(
     if rebuild:
         PassageStore.drop(settings)
     store = PassageStore.open(settings, embedder.space, create=True)
+    changes = bool(plan.add or plan.move or plan.delete)
+    if changes:
+        store.mark_changed()
     store.add(plan.add, vectors)
+    del vectors  # 373 MB at 243k passages: not needed while the snapshot is taken
     store.move(plan.move)
     store.delete(plan.delete)
+    if changes or store.version is None:
+        store.mark_changed()
+    # Reading the index back into memory (and building HNSW when large) takes minutes at
+    # 200k+ passages: do it now, once, rather than at the next start-up.
+    log("saving the index snapshot")
+    save_snapshot(store, settings)
     report.added, report.moved, report.removed = len(plan.add), len(plan.move), len(plan.delete)
     for source in report.sources_removed:
         log(f"removed {source}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+from uuid import uuid4
 
 import numpy as np
 
@@ -19,6 +20,8 @@ from assistant.config import Settings, configure_offline_env
 from assistant.types import Passage
 
 SPACE_KEY = "embedding_space"
+#: Renewed by every ingest that changes the collection: what snapshots of it are keyed by.
+VERSION_KEY = "index_version"
 
 
 class IndexUnavailable(RuntimeError):
@@ -121,6 +124,15 @@ class PassageStore:
             client.delete_collection(settings.collection)
 
     # -- reading ---------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return str(self._collection.name)
+
+    @property
+    def version(self) -> str | None:
+        """The collection's version as of opening it (None for indexes older than versions)."""
+        return (self._collection.metadata or {}).get(VERSION_KEY)
+
     def count(self) -> int:
         return int(self._collection.count())
 
@@ -152,51 +164,37 @@ class PassageStore:
     def passages_with_vectors(
         self, *, vectors: bool = True
     ) -> tuple[list[Passage], np.ndarray | None]:
-        """Every passage in source and reading order, and (optionally) their vectors, aligned."""
+        """Every passage in source and reading order, and (optionally) their vectors, aligned.
+
+        Chroma returns float64 pages; each is narrowed to float32 as it arrives, so 243k
+        passages peak at two float32 copies (2 × 373 MB) rather than a float64 one and more.
+        """
         include = ["documents", "metadatas", *(["embeddings"] if vectors else [])]
-        rows: list[tuple[Passage, Any]] = []
+        passages: list[Passage] = []
+        pages: list[np.ndarray] = []
         for batch in self._pages(include):
-            embeddings = batch["embeddings"] if vectors else [None] * len(batch["ids"])
-            rows.extend(
-                (_passage(pid, doc, meta), vector)
-                for pid, doc, meta, vector in zip(
-                    batch["ids"], batch["documents"], batch["metadatas"], embeddings, strict=True
+            passages.extend(
+                _passage(pid, doc, meta)
+                for pid, doc, meta in zip(
+                    batch["ids"], batch["documents"], batch["metadatas"], strict=True
                 )
             )
-        rows.sort(key=lambda row: (row[0].source, row[0].start))
-        passages = [p for p, _ in rows]
+            if vectors:
+                pages.append(np.asarray(batch["embeddings"], dtype=np.float32))
+        order = sorted(range(len(passages)), key=lambda i: (passages[i].source, passages[i].start))
+        passages = [passages[i] for i in order]
         if not vectors:
             return passages, None
-        matrix = np.asarray([v for _, v in rows], dtype=np.float32).reshape(len(rows), -1)
-        return passages, matrix
-
-    def nearest(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Ids and cosine similarities of the ``k`` nearest passages, best first.
-
-        No texts or metadata (half the cost of fetching them): the retriever already holds
-        every passage in memory. Asking for more than the collection holds returns them all.
-        """
-        if k <= 0:
-            return []
-        result = self._collection.query(
-            query_embeddings=[np.asarray(query, dtype=np.float32)],
-            n_results=k,
-            include=["distances"],
-        )
-        return [
-            (pid, 1.0 - float(d))
-            for pid, d in zip(result["ids"][0], result["distances"][0], strict=True)
-        ]
-
-    def similarities(self, query: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
-        """Cosine similarity of ``query`` to the stored vectors of ``ids``."""
-        if not ids:
-            return {}
-        got = self._collection.get(ids=list(ids), include=["embeddings"])
-        vectors = np.asarray(got["embeddings"], dtype=np.float32)
-        return dict(zip(got["ids"], (vectors @ query).tolist(), strict=True))
+        if not pages:
+            return passages, np.zeros((0, 0), dtype=np.float32)
+        return passages, np.concatenate(pages)[order]
 
     # -- writing ---------------------------------------------------------------------------
+    def mark_changed(self) -> None:
+        """Give the collection a new version; ingest calls this before and after writing, so
+        a snapshot taken of a half-written collection never matches the finished one."""
+        self._collection.modify(metadata={SPACE_KEY: self.space, VERSION_KEY: uuid4().hex})
+
     def add(self, passages: Sequence[Passage], embeddings: np.ndarray) -> None:
         """Insert (or overwrite) passages with their vectors, in batches Chroma accepts."""
         for lo, hi in self._batches(len(passages)):

@@ -1,0 +1,181 @@
+"""What retrieval holds in memory (passages, vectors, BM25, HNSW), saved beside the index.
+
+Reading 243k passages and their vectors back from Chroma, stemming them for BM25 and building
+the HNSW graph takes about two and a half minutes; loading a snapshot takes about two seconds.
+Files are read whole, not memory-mapped: a mapped file changed underneath a server would crash
+it (SIGBUS), and at 243k passages mapping saved only ~350 MB. A snapshot is named after the
+collection's version, which every ingest that changes the index renews before and after
+writing (:meth:`vectorstore.chroma_store.PassageStore.mark_changed`), so it never outlives
+the index it was taken of and Chroma stays the single source of truth. Snapshots are a
+cache: one that can't be read is rebuilt from Chroma, one that can't be written only costs
+start-up time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.lexical import BM25Index
+from assistant.types import Passage
+from vectorstore.chroma_store import PassageStore
+from vectorstore.exact import DenseIndex, ExactVectors
+from vectorstore.hnsw import HnswIndex
+
+FORMAT = 2
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IndexSnapshot:
+    """Every passage in source and reading order, its vector (row i), BM25 and, above
+    ``exact_search_max`` passages, an HNSW index over the same rows."""
+
+    passages: list[Passage]
+    vectors: ExactVectors
+    lexical: BM25Index
+    hnsw: HnswIndex | None
+
+    @property
+    def dense(self) -> DenseIndex:
+        """What proposes the nearest rows: the HNSW index when there is one, else the scan."""
+        return self.hnsw if self.hnsw is not None else self.vectors
+
+
+def load_index(store: PassageStore, settings: Settings) -> IndexSnapshot:
+    """The snapshot of the store's current version, taken (and saved) first when missing."""
+    path = _path(store, settings)
+    if path is None:  # an index from before versions: nothing to key a snapshot by
+        return read_from_store(store, settings)
+    if path.is_dir():
+        try:
+            return _read(path, settings.ef_search)
+        except (OSError, RuntimeError, ValueError, KeyError) as exc:
+            log.warning("snapshot %s is unreadable (%s); rebuilding it from the index", path, exc)
+            shutil.rmtree(path, ignore_errors=True)
+    return _take(store, settings, path)
+
+
+def save_snapshot(store: PassageStore, settings: Settings) -> bool:
+    """Take and save the snapshot unless it exists (ingest calls this so that the next
+    start-up is fast); False when the index has no version to key it by."""
+    path = _path(store, settings)
+    if path is None:
+        return False
+    if not path.is_dir():
+        _take(store, settings, path)
+    return True
+
+
+def _path(store: PassageStore, settings: Settings) -> Path | None:
+    version = store.version
+    if version is None:
+        return None
+    kind = "hnsw" if store.count() > settings.exact_search_max else "exact"
+    return settings.snapshot_root / f"{store.name}-{version}-{kind}"
+
+
+def _take(store: PassageStore, settings: Settings, path: Path) -> IndexSnapshot:
+    snapshot = read_from_store(store, settings)
+    version = str(store.version)  # ``path`` is named after it
+    try:
+        _write(snapshot, path, version)
+        _remove_stale(path.parent, store.name, version)
+    except OSError as exc:
+        log.warning("can't save the index snapshot in %s (%s): start-up stays slow", path, exc)
+    return snapshot
+
+
+def read_from_store(store: PassageStore, settings: Settings) -> IndexSnapshot:
+    """Read every passage and vector from Chroma, build BM25 and (when large) HNSW."""
+    large = store.count() > settings.exact_search_max
+    passages, matrix = store.passages_with_vectors()
+    vectors = np.ascontiguousarray(matrix, dtype=np.float16 if large else np.float32)
+    return IndexSnapshot(
+        passages,
+        ExactVectors(vectors),
+        BM25Index.build([p.text for p in passages]),
+        HnswIndex.build(matrix, settings.ef_search) if large else None,
+    )
+
+
+def _write(snapshot: IndexSnapshot, path: Path, version: str) -> None:
+    """Write into a temporary directory, then rename: readers see all of it or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        passages = snapshot.passages
+        columns = {
+            "ids": [p.id for p in passages],
+            "sources": [p.source for p in passages],
+            "texts": [p.text for p in passages],
+        }
+        (tmp / "passages.json").write_text(json.dumps(columns), encoding="utf-8")
+        positions = np.array([(p.start, p.end, p.paragraph) for p in passages], dtype=np.int64)
+        terms = sorted(snapshot.lexical.postings)
+        postings = [snapshot.lexical.postings[t] for t in terms]
+        lengths = [len(rows) for rows, _ in postings]
+        np.savez(
+            tmp / "arrays.npz",
+            positions=positions.reshape(len(passages), 3),
+            offsets=np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]),
+            rows=np.concatenate([r for r, _ in postings] or [np.zeros(0, np.int32)]),
+            weights=np.concatenate([w for _, w in postings] or [np.zeros(0, np.float32)]),
+        )
+        (tmp / "terms.json").write_text(json.dumps(terms), encoding="utf-8")
+        np.save(tmp / "vectors.npy", snapshot.vectors.matrix)
+        if snapshot.hnsw is not None:
+            snapshot.hnsw.save(tmp / "hnsw.faiss")
+        meta = {"format": FORMAT, "version": version, "passages": len(passages)}
+        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        os.rename(tmp, path)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not path.is_dir():  # another process may have saved the same snapshot first
+            raise
+
+
+def _remove_stale(root: Path, collection: str, version: str) -> None:
+    """Delete this collection's snapshots of other versions (processes that loaded one hold
+    it in memory and don't read its files again)."""
+    pattern = re.compile(rf"{re.escape(collection)}-([0-9a-f]{{32}})-\w+")
+    for old in root.iterdir():
+        match = pattern.fullmatch(old.name)
+        if match and match.group(1) != version:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _read(path: Path, ef_search: int) -> IndexSnapshot:
+    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"format {meta.get('format')}, expected {FORMAT}")
+    columns = json.loads((path / "passages.json").read_text(encoding="utf-8"))
+    with np.load(path / "arrays.npz") as arrays:
+        positions = arrays["positions"].tolist()
+        offsets, rows, weights = arrays["offsets"], arrays["rows"], arrays["weights"]
+    passages = [
+        Passage(id=pid, source=source, start=start, end=end, text=text, paragraph=paragraph)
+        for pid, source, text, (start, end, paragraph) in zip(
+            columns["ids"], columns["sources"], columns["texts"], positions, strict=True
+        )
+    ]
+    terms = json.loads((path / "terms.json").read_text(encoding="utf-8"))
+    postings = {
+        term: (rows[offsets[i] : offsets[i + 1]], weights[offsets[i] : offsets[i + 1]])
+        for i, term in enumerate(terms)
+    }
+    vectors = np.load(path / "vectors.npy")
+    if len(passages) != meta["passages"] or len(vectors) != len(passages):
+        raise ValueError("passage and vector counts disagree")
+    hnsw = HnswIndex.load(path / "hnsw.faiss", ef_search) if path.name.endswith("-hnsw") else None
+    return IndexSnapshot(passages, ExactVectors(vectors), BM25Index(postings, len(passages)), hnsw)
