@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import select
 from pathlib import Path
 
 import pytest
@@ -330,7 +331,15 @@ def test_progress_bar_on_a_terminal_plain_lines_otherwise() -> None:
         bar = Progress(3, tty)
         for done in (1, 2, 3):
             bar.update(done)
-    drawn = os.read(master, 4096).decode()
+    drawn = ""
+    while select.select([master], [], [], 1.0)[0]:  # a pty may hand the writes over in parts
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the writer is closed and everything has been read
+            break
+        if not chunk:
+            break
+        drawn += chunk.decode()
     os.close(master)
     assert "\r[" in drawn and "3/3" in drawn
 
