@@ -6,8 +6,10 @@ drawn from the model's vocabulary plus common English words), so runs are identi
 ingested into a fresh temp index by ``ingest.pipeline.ingest`` in its own subprocess (so peak
 RSS is per size; ingest includes saving the index snapshot), then the assistant is built
 twice (start-up: first from Chroma with the snapshot deleted, then from the snapshot) and
-asked questions made of corpus words. Reports ingest passages/s, index and snapshot size on
-disk, both start-ups, query p50/p95 and peak RSS.
+asked questions made of corpus words, in turn with the 1-document corpus in the same process
+(host speed drifts over the minutes between sizes, so the ratio compares queries run side by
+side). Reports ingest passages/s, index and snapshot size on disk, both start-ups, query
+p50/p95, that ratio, the dense search's recall@20 against an exact scan, and peak RSS.
 
     python benchmarks/scale.py [--sizes 1,100,1000,10000] [--queries 100] [--json] [--check]
 """
@@ -32,6 +34,7 @@ from common import add_common_args, dir_size_mb, finish, peak_rss_mb, percentile
 if TYPE_CHECKING:
     from assistant.config import Settings
     from assistant.embedder import Embedder
+    from assistant.service import Assistant
 
 TARGET_PASSAGES_PER_S = 150.0
 TARGET_QUERY_RATIO = 2.0
@@ -115,6 +118,18 @@ def dense_recall(
     return sum(found) / len(found)
 
 
+def reference_assistant(root: Path, embedder: Embedder) -> Assistant:
+    """The 1-document corpus, ingested and started up under ``root``."""
+    from assistant.config import Settings
+    from assistant.service import build_assistant
+    from ingest.pipeline import ingest
+
+    write_corpus(root / "data", 1)
+    settings = Settings(data_dir=root / "data", index_dir=root / "index")
+    ingest(settings, embedder)
+    return build_assistant(settings, embedder)
+
+
 def run_one(docs: int, n_queries: int) -> dict:
     """Generate, ingest, start up and query one corpus size (in this process)."""
     from assistant.config import Settings
@@ -143,17 +158,24 @@ def run_one(docs: int, n_queries: int) -> dict:
         t = time.perf_counter()
         assistant = build_assistant(settings, embedder)  # loads the snapshot
         snapshot_startup_s = time.perf_counter() - t
+        # The 1-document corpus again, queried in turn with this size so that the ratio
+        # compares like with like: host speed drifts over the minutes between sizes.
+        reference = reference_assistant(tmp / "reference", embedder)
         qs = queries(n_queries + 5)
         for q in qs[:5]:
             assistant.ask(q)
-        times = []
+            reference.ask(q)
+        times: list[float] = []
+        reference_times: list[float] = []
         deadline = time.perf_counter() + 120
-        for q in qs[5:]:
+        for i, q in enumerate(qs[5:]):
             if time.perf_counter() > deadline:
                 break
-            s = time.perf_counter()
-            assistant.ask(q)
-            times.append((time.perf_counter() - s) * 1000)
+            pairs = [(assistant, times), (reference, reference_times)]
+            for target, bucket in pairs if i % 2 else pairs[::-1]:
+                s = time.perf_counter()
+                target.ask(q)
+                bucket.append((time.perf_counter() - s) * 1000)
         recall = dense_recall(settings, embedder, qs[5:55])
         return {
             "docs": docs,
@@ -167,6 +189,8 @@ def run_one(docs: int, n_queries: int) -> dict:
             "snapshot_startup_s": snapshot_startup_s,
             "query_p50_ms": percentile(times, 50),
             "query_p95_ms": percentile(times, 95),
+            "reference_p50_ms": percentile(reference_times, 50),
+            "ratio_vs_1_doc": percentile(times, 50) / percentile(reference_times, 50),
             "dense_recall_at_20": recall,
             "peak_rss_mb": peak_rss_mb(),
         }
@@ -207,9 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     targets = {"ingest >= 150 passages/s": (slowest >= TARGET_PASSAGES_PER_S, f"{slowest:.0f}")}
     by_docs = {r["docs"]: r for r in rows}
-    if 1 in by_docs and 10000 in by_docs:
-        ratio = by_docs[10000]["query_p50_ms"] / by_docs[1]["query_p50_ms"]
-        targets["query p50 10,000 docs <= 2x 1 doc"] = (
+    if 10000 in by_docs:
+        ratio = by_docs[10000]["ratio_vs_1_doc"]
+        targets["query p50 10,000 docs <= 2x 1 doc (interleaved)"] = (
             ratio <= TARGET_QUERY_RATIO,
             f"{ratio:.2f}x",
         )
