@@ -37,9 +37,9 @@ class Settings(BaseSettings):
     collection: str = "passages"
     #: When set (``http://host:port``), use a shared ``chroma run`` server instead of ``index_dir``.
     chroma_url: str | None = None
-    #: Where start-up saves what it loads from the index (passages, vectors, BM25) so the next
-    #: start reads files instead of Chroma; default ``<index_dir>.snapshots`` (with a server
-    #: too: each replica keeps its own). Safe to delete.
+    #: Where ingest (or else start-up) saves what retrieval loads from the index (passages,
+    #: vectors, BM25, HNSW) so start-up reads files instead of Chroma; default
+    #: ``<index_dir>.snapshots`` (with a server too: each replica keeps its own). Safe to delete.
     snapshot_dir: Path | None = None
 
     # Model
