@@ -76,6 +76,8 @@ class Settings(BaseSettings):
 
     # Web
     host: str = "127.0.0.1"
+    #: Seconds between the server's checks for a re-ingested index (0: never reload).
+    reload_interval: float = 10.0
     port: int = 7860
     feedback_db: Path = REPO_ROOT / ".feedback.sqlite3"
     #: Public path prefix when a reverse proxy serves the app under a sub-path (``/qa``).

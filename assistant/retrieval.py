@@ -39,6 +39,7 @@ class HybridRetriever:
         self.lexical = index.lexical
         self.dense = index.dense
         self.vectors = index.vectors
+        self.index_version = index.version
         self._position = {p.id: i for i, p in enumerate(self.passages)}
 
     @cached_property

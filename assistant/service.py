@@ -37,6 +37,8 @@ class Assistant:
     settings: Settings
     #: Every indexed passage, as loaded once at start (the web chat shows sources in context).
     passages: list[Passage]
+    #: The version of the index these passages are (see ``assistant.live``).
+    index_version: str | None = None
 
     @property
     def passages_indexed(self) -> int:
@@ -102,4 +104,9 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Ass
     )
     answerer = ExtractiveAnswerer(max_chars=settings.max_answer_chars, top_k=settings.top_k)
     chain = build_chain(retriever, check, answerer)
-    return Assistant(chain=chain, settings=settings, passages=retriever.passages)
+    return Assistant(
+        chain=chain,
+        settings=settings,
+        passages=retriever.passages,
+        index_version=retriever.index_version,
+    )

@@ -4,9 +4,9 @@ Reading 243k passages and their vectors back from Chroma, stemming them for BM25
 the HNSW graph took 109 s in the scale benchmark; loading its snapshot took 2.1 s.
 Files are read whole, not memory-mapped: a mapped file changed underneath a server would crash
 it (SIGBUS), and at 243k passages mapping saved only ~350 MB. A snapshot is named after the
-collection's version, which every ingest that changes the index renews before and after
-writing (:meth:`vectorstore.chroma_store.PassageStore.mark_changed`), so it never outlives
-the index it was taken of and Chroma stays the single source of truth. Snapshots are a
+collection's version, which every ingest that changes the index removes while writing and
+renews after (:meth:`vectorstore.chroma_store.PassageStore.mark_changed`), so it never
+outlives the index it was taken of and Chroma stays the single source of truth. Snapshots are a
 cache: one that can't be read is rebuilt from Chroma, one that can't be written only costs
 start-up time.
 """
@@ -44,6 +44,8 @@ class IndexSnapshot:
     vectors: ExactVectors
     lexical: BM25Index
     hnsw: HnswIndex | None
+    #: The index version this was taken of (None for indexes from before versions).
+    version: str | None
 
     @property
     def dense(self) -> DenseIndex:
@@ -54,7 +56,7 @@ class IndexSnapshot:
 def load_index(store: PassageStore, settings: Settings) -> IndexSnapshot:
     """The snapshot of the store's current version, taken (and saved) first when missing."""
     path = _path(store, settings)
-    if path is None:  # an index from before versions: nothing to key a snapshot by
+    if path is None:  # no version (from before versions, or being written): read it as is
         return read_from_store(store, settings)
     if path.is_dir():
         try:
@@ -102,6 +104,7 @@ def read_from_store(store: PassageStore, settings: Settings) -> IndexSnapshot:
         ExactVectors(vectors),
         BM25Index.build([p.text for p in passages]),
         HnswIndex.build(matrix, settings.ef_search) if large else None,
+        store.version,
     )
 
 
@@ -175,4 +178,5 @@ def _read(path: Path, ef_search: int) -> IndexSnapshot:
     if len(passages) != meta["passages"] or len(vectors) != len(passages):
         raise ValueError("passage and vector counts disagree")
     hnsw = HnswIndex.load(path / "hnsw.faiss", ef_search) if path.name.endswith("-hnsw") else None
-    return IndexSnapshot(passages, ExactVectors(vectors), BM25Index(postings, len(passages)), hnsw)
+    lexical = BM25Index(postings, len(passages))
+    return IndexSnapshot(passages, ExactVectors(vectors), lexical, hnsw, meta["version"])

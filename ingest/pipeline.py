@@ -4,8 +4,9 @@ Idempotent and safe to interrupt: everything that can fail (reading, splitting, 
 happens before the first write, and writes add before they delete, so a failure part-way
 leaves the previous passages answering. Ids derive from content, so an unchanged sentence
 is never re-embedded, even when an edit above it shifts its offsets (only its offsets move).
-The index version is renewed around the writes, so the snapshot saved at the end
-(:mod:`assistant.snapshot`) is never mistaken for one of a half-written index.
+The index has no version while it is written and a new one after, so the snapshot saved at
+the end (:mod:`assistant.snapshot`) and servers reloading it (:mod:`assistant.live`) never
+take a half-written index for a finished one.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def ingest(
     store = PassageStore.open(settings, embedder.space, create=True)
     changes = bool(plan.add or plan.move or plan.delete)
     if changes:
-        store.mark_changed()
+        store.mark_changed(writing=True)
     store.add(plan.add, vectors)
     del vectors  # 373 MB at 243k passages: not needed while the snapshot is taken
     store.move(plan.move)

@@ -27,6 +27,7 @@ import pytest
 
 from assistant.config import REPO_ROOT, Settings
 from assistant.types import ANSWER_FIELDS
+from tests.conftest import CORPUS
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -398,5 +399,39 @@ def test_serve_ingests_when_the_index_is_missing(indexed_settings, tmp_path: Pat
         assert health["passages_indexed"] > 0
         assert "ingesting" in log.read_text()
         assert api_ask(server, QUESTION).json()["citations"][0]["n"] == 1
+    finally:
+        stop(server)
+
+
+def test_a_running_server_answers_from_a_reingested_index(
+    fresh_settings: Settings, embedder, tmp_path: Path
+) -> None:
+    """An ingest by another process (here: the test) is served within the reload interval."""
+    from ingest.pipeline import ingest
+
+    question = "What did the chess federation decide about the Busan tournament?"
+    (fresh_settings.data_dir / "summit.txt").write_bytes(CORPUS.read_bytes())
+    ingest(fresh_settings, embedder)
+    log = tmp_path / "reload.log"
+    server = start_server(
+        fresh_settings, tmp_path / "fb.sqlite3", log, ASSISTANT_RELOAD_INTERVAL="0.2"
+    )
+    try:
+        wait_ready(server, log)
+        assert api_ask(server, question).json()["status"] == "not_found"
+        indexed = httpx.get(f"{server.url}/healthz", timeout=5).json()["passages_indexed"]
+
+        (fresh_settings.data_dir / "chess.txt").write_text(
+            "The chess federation decided to move the Busan tournament to the spring.\n",
+            encoding="utf-8",
+        )
+        ingest(fresh_settings, embedder)
+        deadline = time.monotonic() + 20
+        while (answer := api_ask(server, question).json())["status"] != "answered":
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        assert [c["source"] for c in answer["citations"]] == ["chess.txt"]
+        health = httpx.get(f"{server.url}/healthz", timeout=5).json()
+        assert health["passages_indexed"] == indexed + 1
     finally:
         stop(server)

@@ -22,6 +22,8 @@ from assistant.types import Passage
 SPACE_KEY = "embedding_space"
 #: Renewed by every ingest that changes the collection: what snapshots of it are keyed by.
 VERSION_KEY = "index_version"
+#: Set while an ingest writes: a collection in the middle of a write has no version to load.
+WRITING_KEY = "index_writing"
 
 
 class IndexUnavailable(RuntimeError):
@@ -117,6 +119,13 @@ class PassageStore:
         return None
 
     @staticmethod
+    def current_version(settings: Settings) -> str | None:
+        """The collection's version now: another process may have re-ingested since it was
+        opened (~1 ms, embedded or server)."""
+        collection = _client(settings).get_collection(settings.collection, embedding_function=None)
+        return _version(collection.metadata)
+
+    @staticmethod
     def drop(settings: Settings) -> None:
         """Delete the collection (``ingest --rebuild``); a missing one is fine."""
         client = _client(settings)
@@ -131,7 +140,7 @@ class PassageStore:
     @property
     def version(self) -> str | None:
         """The collection's version as of opening it (None for indexes older than versions)."""
-        return (self._collection.metadata or {}).get(VERSION_KEY)
+        return _version(self._collection.metadata)
 
     def count(self) -> int:
         return int(self._collection.count())
@@ -190,10 +199,14 @@ class PassageStore:
         return passages, np.concatenate(pages)[order]
 
     # -- writing ---------------------------------------------------------------------------
-    def mark_changed(self) -> None:
-        """Give the collection a new version; ingest calls this before and after writing, so
-        a snapshot taken of a half-written collection never matches the finished one."""
-        self._collection.modify(metadata={SPACE_KEY: self.space, VERSION_KEY: uuid4().hex})
+    def mark_changed(self, *, writing: bool = False) -> None:
+        """Give the collection a new version. Ingest marks it ``writing`` before it writes
+        (no version then: nothing snapshots or reloads a half-written index) and once more
+        after, so a crash part-way never leaves an old version on changed contents."""
+        metadata: dict[str, Any] = {SPACE_KEY: self.space, VERSION_KEY: uuid4().hex}
+        if writing:
+            metadata[WRITING_KEY] = True
+        self._collection.modify(metadata=metadata)
 
     def add(self, passages: Sequence[Passage], embeddings: np.ndarray) -> None:
         """Insert (or overwrite) passages with their vectors, in batches Chroma accepts."""
@@ -222,6 +235,12 @@ class PassageStore:
     def _batches(self, n: int, size: int = 2000) -> Iterator[tuple[int, int]]:
         for lo in range(0, n, size):
             yield lo, min(lo + size, n)
+
+
+def _version(metadata: dict[str, Any] | None) -> str | None:
+    """The version in collection metadata; None when it has none or is being written."""
+    metadata = metadata or {}
+    return None if metadata.get(WRITING_KEY) else metadata.get(VERSION_KEY)
 
 
 def _metadata(passage: Passage) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from assistant.config import REPO_ROOT, Settings
+from assistant.live import LiveAssistant
 from assistant.service import Assistant, InvalidQuestion
 from assistant.types import Answer, Message
 from assistant.web.security import api_key_guard
@@ -73,7 +74,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
 
 
-def api_router(settings: Settings, assistant: Assistant) -> APIRouter:
+def api_router(settings: Settings, assistant: Assistant | LiveAssistant) -> APIRouter:
     router = APIRouter()
     guarded = [Depends(api_key_guard(settings))]
     errors: dict[int | str, dict[str, Any]] = {

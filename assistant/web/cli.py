@@ -14,7 +14,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Load the model once, ingest the default corpus when there is no index, then serve."""
     configure_offline_env()
     from assistant.embedder import load_embedder
-    from assistant.service import build_assistant
+    from assistant.live import LiveAssistant
     from vectorstore.chroma_store import IndexUnavailable, PassageStore
 
     host = args.host or settings.host
@@ -34,16 +34,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         print(report.summary(), file=sys.stderr)
     try:
-        assistant = build_assistant(settings, embedder)
+        assistant = LiveAssistant(settings, embedder)
     except IndexUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if settings.reload_interval > 0:
+        assistant.start(settings.reload_interval)  # a re-ingest is served without a restart
 
     import uvicorn
 
     from assistant.web.server import create_app
 
-    app = create_app(settings, assistant, assistant.passages)
+    app = create_app(settings, assistant)
     print(f"serving on http://{host}:{port}/ (API: /api/ask, embed: /embed)", file=sys.stderr)
     uvicorn.run(
         app,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from assistant.types import Passage
@@ -19,18 +19,30 @@ SHOWN_REJECTED_CHARS = 300
 
 
 class SourceViewer:
-    """Rebuilds a cited sentence's paragraph from the indexed passages (no file is re-read)."""
+    """Rebuilds a cited sentence's paragraph from the indexed passages (no file is re-read).
 
-    def __init__(self, passages: Iterable[Passage]) -> None:
-        self._by_source: dict[str, list[Passage]] = defaultdict(list)
-        for passage in passages:
-            self._by_source[passage.source].append(passage)
-        for sentences in self._by_source.values():
-            sentences.sort(key=lambda p: p.start)
+    ``passages`` is asked each time, so a server that reloads its index shows the new one.
+    """
+
+    def __init__(self, passages: Callable[[], Sequence[Passage]]) -> None:
+        self._passages = passages
+        self._indexed: tuple[Sequence[Passage] | None, dict[str, list[Passage]]] = (None, {})
+
+    def _by_source(self) -> dict[str, list[Passage]]:
+        passages = self._passages()
+        indexed_from, by_source = self._indexed
+        if passages is not indexed_from:
+            by_source = defaultdict(list)
+            for passage in passages:
+                by_source[passage.source].append(passage)
+            for sentences in by_source.values():
+                sentences.sort(key=lambda p: p.start)
+            self._indexed = (passages, by_source)  # one assignment: safe across threads
+        return by_source
 
     def paragraph(self, source: str, start: int, end: int) -> list[tuple[str, bool]]:
         """The sentences of the paragraph holding ``source[start:end]``, each with "is cited"."""
-        sentences = self._by_source.get(source, [])
+        sentences = self._by_source().get(source, [])
         cited = next((p for p in sentences if p.start <= start and end <= p.end), None)
         if cited is None:
             return []

@@ -4,7 +4,6 @@ and ``/gradio.js`` (the web component, served from the installed gradio package 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 import gradio as gr
@@ -12,8 +11,8 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 
 from assistant.config import Settings
+from assistant.live import LiveAssistant
 from assistant.service import Assistant
-from assistant.types import Passage
 from assistant.web import api, security
 from assistant.web.feedback import FeedbackStore
 from assistant.web.render import SourceViewer
@@ -24,10 +23,8 @@ from assistant.web.ui import CSS, EMBED_CSS, build_chat
 GRADIO_JS = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
 
 
-def create_app(
-    settings: Settings, assistant: Assistant, passages: Iterable[Passage] = ()
-) -> FastAPI:
-    """The whole server for one assistant; ``passages`` let sources show their paragraph."""
+def create_app(settings: Settings, assistant: Assistant | LiveAssistant) -> FastAPI:
+    """The whole server for one assistant (its passages let sources show their paragraph)."""
     app = FastAPI(
         title="News QA assistant",
         version=api.version(),
@@ -43,7 +40,7 @@ def create_app(
     def gradio_js() -> FileResponse:
         return FileResponse(GRADIO_JS, media_type="text/javascript")
 
-    viewer = SourceViewer(passages)
+    viewer = SourceViewer(lambda: assistant.passages)
     feedback = FeedbackStore(Path(settings.feedback_db))
     users = security.login_users(settings)
     common = {

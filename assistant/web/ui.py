@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.live import LiveAssistant
 from assistant.service import Assistant, InvalidQuestion
 from assistant.types import Message
 from assistant.web import render
@@ -137,7 +138,7 @@ class ChatHandlers:
 
 
 def build_chat(
-    assistant: Assistant,
+    assistant: Assistant | LiveAssistant,
     viewer: SourceViewer,
     feedback: FeedbackStore,
     *,
