@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from assistant.csv_cells import inert
 from assistant.evaluation.metrics import Pair, failure_reasons, question_metrics
 from assistant.evaluation.questions import Question
 from assistant.evaluation.report import render_report
@@ -88,12 +89,12 @@ def run(
 
 
 def _cell(value: Any) -> Any:
-    """CSV text: booleans as true/false, not-applicable as empty."""
+    """CSV text: booleans as true/false, not-applicable as empty, never a formula."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return inert(value)
 
 
 def result_row(question: Question, answer: Answer) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.csv_cells import inert
+
 COLUMNS = ("id", "created_at", "rating", "question", "answer", "citations")
 
 _SCHEMA = """
@@ -69,5 +71,5 @@ class FeedbackStore:
         with target.open("w", newline="", encoding="utf-8") as sink:
             writer = csv.DictWriter(sink, fieldnames=COLUMNS)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({key: inert(value) for key, value in row.items()} for row in rows)
         return len(rows)
