@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -241,11 +242,13 @@ def test_feedback_is_stored_and_exported(server, page, tmp_path: Path) -> None:
     deadline = time.monotonic() + 10
     rows: list[tuple] = []
     while time.monotonic() < deadline and not rows:
-        if server.feedback_db.exists():
-            with sqlite3.connect(server.feedback_db) as db:
+        try:
+            with sqlite3.connect(f"file:{server.feedback_db}?mode=ro", uri=True) as db:
                 rows = db.execute(
                     "SELECT rating, question, answer, citations FROM feedback"
                 ).fetchall()
+        except sqlite3.OperationalError:  # the server hasn't created the file or table yet
+            pass
         time.sleep(0.2)
     assert rows and rows[-1][0] == "like" and rows[-1][1] == QUESTION
     assert json.loads(rows[-1][3])[0]["n"] == 1
@@ -434,4 +437,87 @@ def test_a_running_server_answers_from_a_reingested_index(
         health = httpx.get(f"{server.url}/healthz", timeout=5).json()
         assert health["passages_indexed"] == indexed + 1
     finally:
+        stop(server)
+
+
+class _PrefixProxy(http.server.BaseHTTPRequestHandler):
+    """A reverse proxy like the README's nginx one: only ``/qa/…`` is forwarded, path as it
+    is, with ``X-Forwarded-*``; responses are streamed (answers arrive as server-sent events).
+    Anything else is another part of the intranet: 404 here."""
+
+    protocol_version = "HTTP/1.1"
+    prefix = "/qa"
+    upstream_port = 0
+    seen: ClassVar[list[str]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _forward(self) -> None:
+        import http.client
+
+        self.seen.append(f"{self.command} {self.path}")
+        if self.path != self.prefix and not self.path.startswith(self.prefix + "/"):
+            self.send_error(404, "not under the proxied prefix")  # the rest of the intranet
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        hop = {"connection", "keep-alive", "transfer-encoding", "upgrade"}
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in hop}
+        headers |= {
+            "X-Forwarded-Host": self.headers["Host"],
+            "X-Forwarded-Proto": "http",
+            "X-Forwarded-For": self.client_address[0],
+        }
+        upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
+        upstream.request(self.command, self.path, body=body, headers=headers)
+        response = upstream.getresponse()
+        self.send_response(response.status)
+        for key, value in response.getheaders():
+            if key.lower() not in hop | {"content-length"}:
+                self.send_header(key, value)
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        if self.command == "HEAD":
+            self.end_headers()
+            return
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        while chunk := response.read1(65536):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+        upstream.close()
+
+    do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _forward
+
+
+def test_chat_behind_a_reverse_proxy_under_a_sub_path(
+    indexed_settings: Settings, page, tmp_path: Path
+) -> None:
+    """``ASSISTANT_ROOT_PATH=/qa`` behind a proxy: the page, its assets, the answer stream
+    and the API all work through ``/qa/``, and the browser never needs the server's own port."""
+    log = tmp_path / "proxied.log"
+    server = start_server(indexed_settings, tmp_path / "fb.sqlite3", log, ASSISTANT_ROOT_PATH="/qa")
+    handler = type("Proxy", (_PrefixProxy,), {"seen": []})
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    public = f"http://127.0.0.1:{proxy.server_address[1]}/qa"
+    try:
+        wait_ready(server, log)
+        handler.upstream_port = int(server.url.rsplit(":", 1)[1])
+        direct: list[str] = []
+        failed: list[str] = []
+        page.on("request", lambda r: direct.append(r.url) if server.url in r.url else None)
+        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+        page.goto(public + "/", wait_until="load")
+        answer = ask_in(page, QUESTION, 0)
+        assert "Hanwha Ocean" in answer and "[1]" in answer
+        assert direct == [] and failed == []
+        assert any("/qa/" in line and line.startswith("POST") for line in handler.seen)
+
+        api = httpx.post(f"{public}/api/ask", json={"question": QUESTION}, timeout=30)
+        assert api.status_code == 200 and api.json()["status"] == "answered"
+    finally:
+        proxy.shutdown()
         stop(server)
