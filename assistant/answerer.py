@@ -88,11 +88,8 @@ class ExtractiveAnswerer:
             if close and wanted & set(stems(candidate.passage.text)):
                 return candidate
         following = next_passage(first.passage.id)
-        if (
-            following is not None
-            and words(following.text)[:1]
-            and (words(following.text)[0] in ANAPHORS and wanted & set(stems(following.text)))
-        ):
+        opening = next(iter(words(following.text)), None) if following is not None else None
+        if following is not None and opening in ANAPHORS and wanted & set(stems(following.text)):
             ranked = {e.passage.id: e for e in evidence}
             return ranked.get(following.id) or Evidence(following, 0.0, 0.0, 0.0)
         return None

@@ -57,7 +57,7 @@ def load_index(store: PassageStore, settings: Settings) -> IndexSnapshot:
     """The snapshot of the store's current version, taken (and saved) first when missing."""
     path = _path(store, settings)
     if path is None:  # no version (from before versions, or being written): read it as is
-        return read_from_store(store, settings)
+        return _read_from_store(store, settings)
     if path.is_dir():
         try:
             return _read(path, settings.ef_search)
@@ -84,8 +84,8 @@ def _path(store: PassageStore, settings: Settings) -> Path | None:
 
 
 def _take(store: PassageStore, settings: Settings, path: Path) -> IndexSnapshot:
-    snapshot = read_from_store(store, settings)
-    version = str(store.version)  # ``path`` is named after it
+    snapshot = _read_from_store(store, settings)
+    version = str(snapshot.version)  # ``path`` is named after it
     try:
         _write(snapshot, path, version)
         _remove_stale(path.parent, store.name, version)
@@ -94,10 +94,10 @@ def _take(store: PassageStore, settings: Settings, path: Path) -> IndexSnapshot:
     return snapshot
 
 
-def read_from_store(store: PassageStore, settings: Settings) -> IndexSnapshot:
+def _read_from_store(store: PassageStore, settings: Settings) -> IndexSnapshot:
     """Read every passage and vector from Chroma, build BM25 and (when large) HNSW."""
-    large = store.count() > settings.exact_search_max
     passages, matrix = store.passages_with_vectors()
+    large = len(passages) > settings.exact_search_max
     vectors = np.ascontiguousarray(matrix, dtype=np.float16 if large else np.float32)
     return IndexSnapshot(
         passages,

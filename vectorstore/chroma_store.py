@@ -108,22 +108,25 @@ class PassageStore:
         return cls(collection, space)
 
     @staticmethod
-    def stored_space(settings: Settings) -> str | None:
-        """The vector space an existing collection was built in, or None when there is none."""
+    def _stored_metadata(settings: Settings) -> dict[str, Any] | None:
+        """The collection's metadata as stored now, or None when there is no collection."""
         if not settings.chroma_url and not Path(settings.index_dir).is_dir():
             return None
-        client = _client(settings)
-        for collection in client.list_collections():
+        for collection in _client(settings).list_collections():
             if collection.name == settings.collection:
-                return (collection.metadata or {}).get(SPACE_KEY)
+                return dict(collection.metadata or {})
         return None
+
+    @staticmethod
+    def stored_space(settings: Settings) -> str | None:
+        """The vector space an existing collection was built in, or None when there is none."""
+        return (PassageStore._stored_metadata(settings) or {}).get(SPACE_KEY)
 
     @staticmethod
     def current_version(settings: Settings) -> str | None:
         """The collection's version now: another process may have re-ingested since it was
-        opened (~1 ms, embedded or server)."""
-        collection = _client(settings).get_collection(settings.collection, embedding_function=None)
-        return _version(collection.metadata)
+        opened (~1 ms, embedded or server); None while it is written or when it is gone."""
+        return _version(PassageStore._stored_metadata(settings))
 
     @staticmethod
     def drop(settings: Settings) -> None:
