@@ -14,7 +14,7 @@ $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m assistant.prepare
+	$(PY) -m ingest.prepare
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -27,7 +27,7 @@ browser:
 
 # Ingest the default corpus when the index is missing or older than the data.
 index: install
-	$(PY) -m assistant.prepare --index
+	$(PY) -m ingest.prepare --index
 
 run: index
 	$(PY) app.py serve

@@ -18,9 +18,11 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.config import Settings, configure_offline_env
+from vectorstore import configure_offline_env
 
 configure_offline_env()
+
+from assistant import Answer, Settings  # noqa: E402 - after the offline environment is set
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -31,9 +33,8 @@ def _err(message: str) -> None:
 
 # -- ingest -------------------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.embedder import load_embedder
-    from ingest.loader import IngestError
-    from ingest.pipeline import ingest
+    from assistant import load_embedder
+    from ingest import IngestError, ingest
 
     try:
         report = ingest(
@@ -51,12 +52,11 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # -- ask ----------------------------------------------------------------------------------
-def format_answer(answer: object) -> str:
+def format_answer(answer: Answer) -> str:
     """Human-readable answer with numbered sources (none for a not-found answer)."""
-    from assistant.types import Answer
-
-    assert isinstance(answer, Answer)
     lines = [answer.answer]
+    if answer.reason:
+        lines.append(f"({answer.reason})")
     if answer.search_query != answer.question:
         lines.append(f"(searched for: {answer.search_query})")
     if answer.citations:
@@ -69,8 +69,7 @@ def format_answer(answer: object) -> str:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.service import InvalidQuestion, build_assistant
-    from vectorstore.chroma_store import IndexUnavailable
+    from assistant import IndexUnavailable, InvalidQuestion, build_assistant
 
     question = " ".join(args.question)
     try:
@@ -112,8 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=cmd_ask)
 
-    from assistant.evaluation.cli import register as register_eval
-    from assistant.web.cli import register as register_web
+    from evaluation import register as register_eval
+    from web import register as register_web
 
     register_eval(sub)
     register_web(sub)

@@ -1,0 +1,48 @@
+"""The question-answering core: settings, the types that travel, question analysis,
+retrieval, answerability, answerers, the chain and the assistant service.
+
+Imports nothing from ``ingest``, ``web`` or ``evaluation``; front ends import from here.
+"""
+
+from assistant.answerer import Answerer, ExtractiveAnswerer
+from assistant.citations import Draft
+from assistant.config import REPO_ROOT, Settings, configure_offline_env
+from assistant.csv_cells import inert
+from assistant.query import Query, SearchText, analyse
+from assistant.retrieval import PassageRetriever
+from assistant.service import (
+    Assistant,
+    InvalidQuestion,
+    build_assistant,
+    build_retriever,
+    load_embedder,
+)
+from assistant.types import ANSWER_FIELDS, Answer, Citation, Evidence, Message, Passage, Status
+from vectorstore import IndexUnavailable
+
+__all__ = [
+    "ANSWER_FIELDS",
+    "REPO_ROOT",
+    "Answer",
+    "Answerer",
+    "Assistant",
+    "Citation",
+    "Draft",
+    "Evidence",
+    "ExtractiveAnswerer",
+    "IndexUnavailable",
+    "InvalidQuestion",
+    "Message",
+    "Passage",
+    "PassageRetriever",
+    "Query",
+    "SearchText",
+    "Settings",
+    "Status",
+    "analyse",
+    "build_assistant",
+    "build_retriever",
+    "configure_offline_env",
+    "inert",
+    "load_embedder",
+]

@@ -1,6 +1,6 @@
-"""Decide whether the documents answer a question at all.
+"""Decide whether the documents answer a question at all, and say why not.
 
-Three signals, calibrated on questions written for that purpose (tests/data/calibration.jsonl,
+Four signals, calibrated on questions written for that purpose (tests/data/calibration.jsonl,
 kept apart from the public dev set), not on a guessed threshold:
 
 1. A name or number in the question that the documents never use ("president of *France*",
@@ -8,12 +8,12 @@ kept apart from the public dev set), not on a guessed threshold:
 2. The best passage's cosine similarity to the query must reach ``min_similarity``: below it,
    nothing in the documents is about the question (off-topic questions score 0.05–0.30 here,
    answerable ones 0.33 and up).
-3. When a topic word of the question appears nowhere in the documents ("the *population* of
+3. A question asking for a duration, a count or a time ("How long …", "How many X …",
+   "When …") is answered only by a best passage that holds one (see answer_type), however it
+   is worded ("How long did the summit *last*?" → "a 100-minute summit").
+4. When a topic word of the question appears nowhere in the documents ("the *population* of
    Seoul"), the best passage must be clearly about the question (``min_similarity_gap``):
    the documents mention Seoul, but not its population.
-4. A question asking for a duration, a count or a time ("How long …", "How many X …",
-   "When …") is answered only by a passage near the top that holds one (see answer_type),
-   however it is worded ("How long did the summit *last*?" → "a 100-minute summit").
 """
 
 from __future__ import annotations
@@ -21,15 +21,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answer_type import AnswerType, contains
-from assistant.lexical import BM25Index
-from assistant.text import proper_names, stem, topic_stems
+from assistant.answer_type import contains
+from assistant.query import Query, SearchText
 from assistant.types import Evidence
+from vectorstore.analysis import stem, words
+from vectorstore.lexical import BM25Index
 
 
 @dataclass(frozen=True)
 class Verdict:
     answerable: bool
+    #: Why, in words a user can act on (shown under a refusal as the answer's ``reason``).
     reason: str
 
 
@@ -39,32 +41,31 @@ class AnswerabilityCheck:
     min_similarity: float
     min_similarity_gap: float
 
-    def judge(
-        self,
-        question: str,
-        search_query: str,
-        evidence: Sequence[Evidence],
-        wanted: AnswerType | None = None,
-    ) -> Verdict:
+    def judge(self, query: Query, search: SearchText, evidence: Sequence[Evidence]) -> Verdict:
         if not evidence:
-            return Verdict(False, "no passage matched")
-        unknown_names = [
-            n for n in proper_names(question) if stem(n.casefold()) not in self.vocabulary
-        ]
-        if unknown_names:
-            return Verdict(False, f"the documents never mention {', '.join(unknown_names)}")
+            return Verdict(False, "no passage of the documents matches the question")
+        unknown = [n for n in query.names if stem(n.casefold()) not in self.vocabulary]
+        if unknown:
+            return Verdict(False, f"the documents never mention “{' '.join(unknown)}”")
         best = max(e.dense for e in evidence[:3])
         if best < self.min_similarity:
-            return Verdict(False, f"best passage similarity {best:.2f} < {self.min_similarity}")
-        absent = [t for t in topic_stems(search_query) if t not in self.vocabulary]
-        if wanted is not None and wanted.specific:
-            if not contains(wanted, evidence[0].passage.text):
-                return Verdict(False, f"no passage near the top holds the {wanted.kind} asked for")
-            return Verdict(True, f"the best passage holds the {wanted.kind} asked for")
-        if absent and best < self.min_similarity_gap:
             return Verdict(
                 False,
-                f"topic words absent from the documents ({', '.join(absent)}) and best "
-                f"similarity {best:.2f} < {self.min_similarity_gap}",
+                f"no passage is about the question (best similarity {best:.2f}, "
+                f"needed {self.min_similarity:.2f})",
             )
-        return Verdict(True, "supported")
+        wanted = query.answer_type
+        if wanted is not None and wanted.specific:
+            if not contains(wanted, evidence[0].passage.text):
+                return Verdict(False, f"no passage near the top gives the {wanted.kind} asked for")
+            return Verdict(True, f"the best passage gives the {wanted.kind} asked for")
+        absent = {t for t in search.topic_stems if t not in self.vocabulary}
+        if absent and best < self.min_similarity_gap:
+            missing = dict.fromkeys(w for w in words(search.text) if stem(w) in absent)
+            return Verdict(
+                False,
+                f"the documents never mention “{' '.join(missing)}”, and no passage is close "
+                f"enough to the question (best similarity {best:.2f}, needed "
+                f"{self.min_similarity_gap:.2f})",
+            )
+        return Verdict(True, "a passage answers it")

@@ -1,48 +1,49 @@
-"""The default answerer: extractive, no LLM.
+"""Answerers turn the question and its best passages into answer text with ``[n]`` markers.
 
-The answer is the best supporting sentence, plus a second one when it adds a topic word of
-the question that the first lacks, each marked ``[n]`` and cited with exact offsets. Every
-citation is used by the answer, so there are no decorative sources.
+Every answerer follows :class:`Answerer`; retrieval, answerability and citation numbering
+(:mod:`assistant.citations`) are shared, so another answerer (an LLM) plugs in without
+touching them. The default, :class:`ExtractiveAnswerer`, needs no LLM: the answer is the best
+supporting sentence, plus a second one when it adds a topic word of the question that the
+first lacks, each marked ``[n]``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from assistant.text import ANAPHORS, stems, topic_stems, words
-from assistant.types import Answer, Citation, Evidence, Passage
+from assistant.citations import Draft
+from assistant.query import Query
+from assistant.question_words import ANAPHORS
+from assistant.types import Evidence, Passage
+from vectorstore.analysis import stems, words
 
-NOT_FOUND = "The documents don't contain an answer to this question."
+
+class Answerer(Protocol):
+    """Writes the answer from the evidence it is given (best first); cites it as ``[n]``,
+    where ``n`` is the 1-based position in :attr:`Draft.used`."""
+
+    def answer(self, query: Query, evidence: Sequence[Evidence]) -> Draft: ...
 
 
 @dataclass(frozen=True)
 class ExtractiveAnswerer:
+    #: The sentence after a given one in its paragraph (for a second sentence that refers back).
+    next_passage: Callable[[str], Passage | None] = lambda _id: None
     max_chars: int = 400
     top_k: int = 3
     #: A second sentence must score at least this share of the first's similarity.
     second_min_ratio: float = 0.75
 
-    def not_found(self, question: str, search_query: str) -> Answer:
-        return Answer(
-            question=question, search_query=search_query, status="not_found", answer=NOT_FOUND
-        )
-
-    def answer(
-        self,
-        question: str,
-        search_query: str,
-        evidence: Sequence[Evidence],
-        next_passage: Callable[[str], Passage | None] = lambda _id: None,
-    ) -> Answer:
+    def answer(self, query: Query, evidence: Sequence[Evidence]) -> Draft:
         if not evidence:
-            return self.not_found(question, search_query)
+            return Draft("", ())
         chosen = [evidence[0]]
-        second = self._second(question, evidence, next_passage)
+        second = self._second(query, evidence)
         if second is not None:
             chosen.append(second)
         parts: list[str] = []
-        citations: list[Citation] = []
         budget = self.max_chars
         for n, ev in enumerate(chosen, start=1):
             marker = f" [{n}]"
@@ -51,48 +52,27 @@ class ExtractiveAnswerer:
                 break
             parts.append(_fit(ev.passage.text, room) + marker)
             budget -= len(parts[-1]) + (1 if len(parts) > 1 else 0)
-            p = ev.passage
-            citations.append(
-                Citation(
-                    n=n,
-                    source=p.source,
-                    start=p.start,
-                    end=p.end,
-                    text=p.text,
-                    score=round(ev.dense, 4),
-                )
-            )
-        return Answer(
-            question=question,
-            search_query=search_query,
-            status="answered",
-            answer=" ".join(parts),
-            citations=citations,
-        )
+        return Draft(" ".join(parts), chosen[: len(parts)])
 
-    def _second(
-        self,
-        question: str,
-        evidence: Sequence[Evidence],
-        next_passage: Callable[[str], Passage | None],
-    ) -> Evidence | None:
+    def _second(self, query: Query, evidence: Sequence[Evidence]) -> Evidence | None:
         """A second sentence that adds a topic word of the question (its own words, not the
         context carried into the search) that the first lacks: a close runner-up, or the next
         sentence when it refers back ("This system will allow …")."""
         first = evidence[0]
-        wanted = set(topic_stems(question)) - set(stems(first.passage.text))
+        wanted = query.topic_stems - set(stems(first.passage.text))
         if not wanted:
             return None
         for candidate in evidence[1 : self.top_k]:
             close = candidate.dense >= self.second_min_ratio * first.dense
             if close and wanted & set(stems(candidate.passage.text)):
                 return candidate
-        following = next_passage(first.passage.id)
-        opening = next(iter(words(following.text)), None) if following is not None else None
-        if following is not None and opening in ANAPHORS and wanted & set(stems(following.text)):
-            ranked = {e.passage.id: e for e in evidence}
-            return ranked.get(following.id) or Evidence(following, 0.0, 0.0, 0.0)
-        return None
+        following = self.next_passage(first.passage.id)
+        if following is None or next(iter(words(following.text)), None) not in ANAPHORS:
+            return None
+        if not wanted & set(stems(following.text)):
+            return None
+        ranked = {e.passage.id: e for e in evidence}
+        return ranked.get(following.id) or Evidence(following, 0.0, 0.0)
 
 
 def _fit(sentence: str, room: int) -> str:

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vectorstore.chroma_store import StoreLocation
+from vectorstore.offline import configure_offline_env
+from vectorstore.snapshot import SnapshotOptions
+
+__all__ = ["REPO_ROOT", "Settings", "configure_offline_env"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-#: Variables that keep every library off the network: models come from installed packages only.
-OFFLINE_ENV = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_DATASETS_OFFLINE": "1",
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "ANONYMIZED_TELEMETRY": "False",
-    "TOKENIZERS_PARALLELISM": "false",
-}
-
-
-def configure_offline_env() -> None:
-    """Force offline mode before any ML / UI library is imported (they read env at import)."""
-    for key, value in OFFLINE_ENV.items():
-        os.environ[key] = value
 
 
 class Settings(BaseSettings):
@@ -95,5 +84,10 @@ class Settings(BaseSettings):
     api_key: str = ""
 
     @property
-    def snapshot_root(self) -> Path:
-        return self.snapshot_dir or self.index_dir.with_name(self.index_dir.name + ".snapshots")
+    def store_location(self) -> StoreLocation:
+        return StoreLocation(self.index_dir, self.collection, self.chroma_url)
+
+    @property
+    def snapshot_options(self) -> SnapshotOptions:
+        root = self.snapshot_dir or self.index_dir.with_name(self.index_dir.name + ".snapshots")
+        return SnapshotOptions(root, self.exact_search_max, self.ef_search)

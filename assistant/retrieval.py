@@ -5,17 +5,27 @@ rank fusion was measured first and tied near-equal passages wrongly (a passage m
 of a question's rare words scored the same as one matching a single common word); on our
 calibration set value fusion put the gold sentence first in 37 of 38 answerable questions
 against 35 of 38 for RRF, and any weight from 0.3 to 0.6 gives the same result.
+
+:class:`HybridRetriever` is the fast path the chain uses (it takes the question's analysis);
+:class:`PassageRetriever` is the same search as a LangChain ``BaseRetriever`` returning
+``Document``s, for use in any LangChain pipeline.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from functools import cached_property
+from typing import Any
 
-from assistant.embedder import Embedder
-from assistant.snapshot import IndexSnapshot
-from assistant.text import normalize_for_match
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from assistant.query import SearchText
 from assistant.types import Evidence, Passage
+from vectorstore.analysis import normalize_for_match
+from vectorstore.embeddings import Embedder
+from vectorstore.snapshot import IndexSnapshot
 
 #: What continuing a passage the user was already shown is worth ("what else did he note?").
 CONTINUATION_BONUS = 0.15
@@ -63,15 +73,15 @@ class HybridRetriever:
         return after if same else None
 
     def retrieve(
-        self, query: str, exclude: Collection[str] = (), prefer: Collection[str] = ()
+        self, search: SearchText, exclude: Collection[str] = (), prefer: Collection[str] = ()
     ) -> list[Evidence]:
         """Candidates best first. ``exclude``: passage ids the user has already been given;
         ``prefer``: ids to favour by ``CONTINUATION_BONUS`` (e.g. what continues them)."""
         if not self.passages:
             return []
-        vector = self._embedder.embed_query(query)
+        vector = self._embedder.embed_query(search.text)
         k = self._candidates + len(exclude)
-        lexical = dict(self.lexical.search(query, k))
+        lexical = dict(self.lexical.search_stems(search.stems, k))
         # Candidate rows in a stable order: dense, then lexical, then preferred.
         rows = dict.fromkeys(self.dense.nearest(vector, k))
         rows.update(dict.fromkeys(lexical))
@@ -84,15 +94,43 @@ class HybridRetriever:
         evidence = []
         for row, similarity in zip(kept, dense, strict=True):
             passage = self.passages[row]
-            score = lexical.get(row, 0.0)
             bonus = CONTINUATION_BONUS if passage.id in prefer else 0.0
-            evidence.append(
-                Evidence(
-                    passage=passage,
-                    score=similarity + self._lexical_weight * score / best_lexical + bonus,
-                    dense=similarity,
-                    lexical=score,
-                )
-            )
+            fused = similarity + self._lexical_weight * lexical.get(row, 0.0) / best_lexical
+            evidence.append(Evidence(passage=passage, score=fused + bonus, dense=similarity))
         evidence.sort(key=lambda e: (-e.score, -e.dense, e.passage.source, e.passage.start))
         return evidence
+
+
+def as_document(evidence: Evidence) -> Document:
+    """A passage as a LangChain ``Document`` whose metadata locates it exactly."""
+    p = evidence.passage
+    return Document(
+        page_content=p.text,
+        id=p.id,
+        metadata={
+            "source": p.source,
+            "start": p.start,
+            "end": p.end,
+            "paragraph": p.paragraph,
+            "score": round(evidence.score, 4),
+            "similarity": round(evidence.dense, 4),
+        },
+    )
+
+
+class PassageRetriever(BaseRetriever):
+    """The hybrid search as a LangChain retriever: ``invoke(query)`` → the ``k`` best sentences.
+
+    ``metadata`` of each ``Document`` carries ``source``, ``start``, ``end`` (exact offsets:
+    ``page_content == source_text[start:end]``), ``paragraph``, the fused ``score`` and the
+    cosine ``similarity``.
+    """
+
+    retriever: Any  # HybridRetriever (not a pydantic type)
+    k: int = 3
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        evidence = self.retriever.retrieve(SearchText.of(query))
+        return [as_document(e) for e in evidence[: self.k]]

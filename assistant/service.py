@@ -2,25 +2,37 @@
 
 Also the one place that builds the components from settings (embedder → store → retriever
 → chain), so the CLI, the web server, benchmarks and tests share one construction.
+
+A server runs for days: the assistant keeps the index it loaded in memory (an
+:class:`Engine`) and, when asked to (:meth:`Assistant.start_reloading`), checks the index
+version every few seconds (~1 ms); when an ingest changed it, the new index is loaded while the
+old one keeps answering, then swapped in by one reference assignment, so each question is
+answered wholly from one version.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answerability import AnswerabilityCheck
 from assistant.answerer import ExtractiveAnswerer
-from assistant.chain import build_chain
+from assistant.chain import ChainInput, build_chain
 from assistant.config import Settings
-from assistant.embedder import Embedder, load_embedder
 from assistant.retrieval import HybridRetriever
-from assistant.snapshot import load_index
-from assistant.text import clean_text
 from assistant.types import Answer, Message, Passage
+from vectorstore.analysis import clean_text
 from vectorstore.chroma_store import PassageStore
+from vectorstore.embeddings import Embedder
+from vectorstore.embeddings import load_embedder as load_backend
+from vectorstore.snapshot import load_index
+
+log = logging.getLogger(__name__)
 
 
 class InvalidQuestion(ValueError):
@@ -31,19 +43,85 @@ class InvalidQuestion(ValueError):
         self.kind = kind
 
 
-@dataclass
+@dataclass(frozen=True)
+class Engine:
+    """One loaded version of the index and the chain over it."""
+
+    chain: Runnable[ChainInput, Answer]
+    retriever: HybridRetriever
+
+    @property
+    def passages(self) -> list[Passage]:
+        return self.retriever.passages
+
+    @property
+    def version(self) -> str | None:
+        return self.retriever.index_version
+
+
 class Assistant:
-    chain: Any
-    settings: Settings
-    #: Every indexed passage, as loaded once at start (the web chat shows sources in context).
-    passages: list[Passage]
-    #: The version of the index these passages are (see ``assistant.live``).
-    index_version: str | None = None
+    """Answers questions in a conversation from the current version of the index."""
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.engine = build_engine(settings, embedder)
+        self._stop = threading.Event()
+        self._swapped = threading.Condition()
+
+    # -- the index ---------------------------------------------------------------------------
+    @property
+    def passages(self) -> list[Passage]:
+        """Every indexed passage in source and reading order (the chat shows sources in context)."""
+        return self.engine.passages
 
     @property
     def passages_indexed(self) -> int:
-        return len(self.passages)
+        return len(self.engine.passages)
 
+    @property
+    def index_version(self) -> str | None:
+        return self.engine.version
+
+    def refresh(self) -> bool:
+        """Load the index again if an ingest finished changing it since; True when it did
+        (an index being written has no version yet, so it waits for the finished one)."""
+        version = PassageStore.current_version(self.settings.store_location)
+        if version is None or version == self.engine.version:
+            return False
+        engine = build_engine(self.settings, self.embedder)
+        with self._swapped:
+            self.engine = engine  # one assignment: a question in flight keeps its engine
+            self._swapped.notify_all()
+        return True
+
+    def wait_for_engine_other_than(self, engine: Engine, timeout: float) -> bool:
+        """Block until the index loaded is not ``engine`` (or ``timeout`` s pass): True if so."""
+        with self._swapped:
+            return self._swapped.wait_for(lambda: self.engine is not engine, timeout)
+
+    def start_reloading(self, interval: float) -> None:
+        """Check for a re-ingested index every ``interval`` seconds in a daemon thread."""
+
+        def poll() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    if self.refresh():
+                        log.warning("index reloaded: version %s", self.engine.version)
+                except Exception as exc:  # keep answering from the loaded version
+                    log.warning(
+                        "can't reload the index (%s: %s); still answering from version %s",
+                        type(exc).__name__,
+                        exc,
+                        self.engine.version,
+                    )
+
+        threading.Thread(target=poll, name="index-reload", daemon=True).start()
+
+    def stop_reloading(self) -> None:
+        self._stop.set()
+
+    # -- questions ---------------------------------------------------------------------------
     def validate(self, question: object) -> str:
         """The question cleaned of control characters, or a clear :class:`InvalidQuestion`."""
         if not isinstance(question, str):
@@ -60,18 +138,32 @@ class Assistant:
             )
         return cleaned
 
+    def _inputs(self, question: str, history: Sequence[Message]) -> ChainInput:
+        limit = self.settings.max_question_chars
+        context = [Message(m.role, clean_text(m.content)[:limit]) for m in history]
+        return {"question": self.validate(question), "history": context}
+
     def ask(
-        self, question: str, history: Sequence[Message] = (), *, id: str | None = None
+        self,
+        question: str,
+        history: Sequence[Message] = (),
+        *,
+        id: str | None = None,
+        config: RunnableConfig | None = None,
     ) -> Answer:
         """Answer one question in the conversation ``history`` (oldest message first)."""
         started = time.perf_counter()
-        cleaned = self.validate(question)
-        limit = self.settings.max_question_chars
-        context = [Message(m.role, clean_text(m.content)[:limit]) for m in history]
-        answer: Answer = self.chain.invoke({"question": cleaned, "history": context})
-        answer.id = id
-        answer.latency_ms = (time.perf_counter() - started) * 1000
-        return answer
+        answer = self.engine.chain.invoke(self._inputs(question, history), config)
+        return replace(answer, id=id, latency_ms=(time.perf_counter() - started) * 1000)
+
+    def stream(
+        self, question: str, history: Sequence[Message] = (), *, id: str | None = None
+    ) -> Iterator[Answer]:
+        """:meth:`ask`, yielding the answer as it grows (each one complete so far, the last
+        one whole); ``latency_ms`` is the time to each."""
+        started = time.perf_counter()
+        for answer in self.engine.chain.stream(self._inputs(question, history)):
+            yield replace(answer, id=id, latency_ms=(time.perf_counter() - started) * 1000)
 
     def replay(self, turns: Sequence[str], question: str, *, id: str | None = None) -> Answer:
         """Ask earlier user turns through the assistant first, so the conversation is real."""
@@ -82,31 +174,43 @@ class Assistant:
         return self.ask(question, history, id=id)
 
 
+def load_embedder(settings: Settings) -> Embedder:
+    """The embedding model the settings ask for (loaded once per process, then passed in)."""
+    return load_backend(
+        settings.embedding_backend,
+        settings.model_cache_dir,
+        settings.threads,
+        settings.embed_batch_size,
+    )
+
+
 def build_retriever(settings: Settings, embedder: Embedder) -> HybridRetriever:
     """Open the index and load what retrieval keeps in memory (from its snapshot when saved)."""
-    store = PassageStore.open(settings, embedder.space, create=False)
+    store = PassageStore.open(settings.store_location, embedder.space, create=False)
     return HybridRetriever(
-        load_index(store, settings),
+        load_index(store, settings.snapshot_options),
         embedder,
         candidates=settings.candidates,
         lexical_weight=settings.lexical_weight,
     )
 
 
-def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Assistant:
-    """Load the model (unless given) and open the index; fails with a clear message."""
-    embedder = embedder or load_embedder(settings)
+def build_engine(settings: Settings, embedder: Embedder) -> Engine:
+    """The chain over the index as it is now; fails with a clear message when it can't open."""
     retriever = build_retriever(settings, embedder)
     check = AnswerabilityCheck(
         vocabulary=retriever.lexical,
         min_similarity=settings.min_similarity,
         min_similarity_gap=settings.min_similarity_gap,
     )
-    answerer = ExtractiveAnswerer(max_chars=settings.max_answer_chars, top_k=settings.top_k)
-    chain = build_chain(retriever, check, answerer)
-    return Assistant(
-        chain=chain,
-        settings=settings,
-        passages=retriever.passages,
-        index_version=retriever.index_version,
+    answerer = ExtractiveAnswerer(
+        next_passage=retriever.next_passage,
+        max_chars=settings.max_answer_chars,
+        top_k=settings.top_k,
     )
+    return Engine(build_chain(retriever, check, answerer), retriever)
+
+
+def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Assistant:
+    """Load the model (unless given) and open the index; fails with a clear message."""
+    return Assistant(settings, embedder or load_embedder(settings))

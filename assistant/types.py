@@ -8,27 +8,25 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["answered", "not_found"]
+from vectorstore.records import Passage
 
-#: The answer object's keys, in contract order (CLI ``--json``, API, ``answers.jsonl``).
-ANSWER_FIELDS = ("id", "question", "search_query", "status", "answer", "citations", "latency_ms")
+__all__ = ["ANSWER_FIELDS", "Answer", "Citation", "Evidence", "Message", "Passage", "Status"]
+
+#: ``error`` only in evaluation runs: a question the assistant refused to take (too long).
+Status = Literal["answered", "not_found", "error"]
 Role = Literal["user", "assistant"]
 
-
-@dataclass(frozen=True)
-class Passage:
-    """One sentence of a source document, with exact offsets: ``text == source_text[start:end]``.
-
-    Sentences are the unit of retrieval and citation, so a citation points at the one sentence
-    that answers; ``paragraph`` (0-based) lets a viewer show it inside its paragraph.
-    """
-
-    id: str
-    source: str
-    start: int
-    end: int
-    text: str
-    paragraph: int
+#: The answer object's keys, in contract order (CLI ``--json``, API, ``answers.jsonl``).
+ANSWER_FIELDS = (
+    "id",
+    "question",
+    "search_query",
+    "status",
+    "reason",
+    "answer",
+    "citations",
+    "latency_ms",
+)
 
 
 @dataclass(frozen=True)
@@ -37,8 +35,8 @@ class Evidence:
 
     passage: Passage
     score: float
+    #: Cosine similarity of the passage to the search text.
     dense: float
-    lexical: float
 
 
 @dataclass(frozen=True)
@@ -72,6 +70,8 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     latency_ms: float = 0.0
     id: str | None = None
+    #: Why the documents don't answer (``not_found`` only), in words a user can act on.
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the contract's key order."""
@@ -90,4 +90,5 @@ class Answer:
             answer=data["answer"],
             citations=[Citation(**c) for c in data.get("citations", [])],
             latency_ms=float(data.get("latency_ms", 0.0)),
+            reason=data.get("reason"),
         )

@@ -6,10 +6,8 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,11 +17,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from assistant.config import configure_offline_env  # noqa: E402
+from assistant import configure_offline_env  # noqa: E402
+from tests.servers import HOST, app_server, free_port  # noqa: E402,F401 - for the scripts
 
 configure_offline_env()
-
-HOST = "127.0.0.1"
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -122,78 +119,14 @@ def peak_rss_mb(pid: int | None = None) -> float:
     return proc_status_kb(pid or os.getpid(), "VmHWM") / 1024
 
 
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 def dir_size_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1024 / 1024
 
 
-class Server:
-    """``python app.py serve`` as a subprocess on a free loopback port."""
-
-    def __init__(self, env: dict[str, str] | None = None, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.url = f"http://{HOST}:{self.port}"
-        self.started = time.perf_counter()
-        # A file, not a pipe: access logs under load would fill a pipe and stall the server.
-        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "app.py", "serve", "--host", HOST, "--port", str(self.port)],
-            cwd=REPO_ROOT,
-            env={**os.environ, **(env or {})},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def wait_healthy(self, timeout: float = 120.0) -> float:
-        """Seconds from start to the first successful ``GET /healthz``; raises on timeout/exit."""
-        import httpx
-
-        deadline = self.started + timeout
-        with httpx.Client(timeout=2.0) as client:
-            while time.perf_counter() < deadline:
-                if self.proc.poll() is not None:
-                    self.log.seek(0)
-                    err = self.log.read()
-                    raise RuntimeError(f"server exited with {self.proc.returncode}: {err[-2000:]}")
-                try:
-                    if client.get(self.url + "/healthz").status_code == 200:
-                        return time.perf_counter() - self.started
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.05)
-        raise TimeoutError(f"no healthy /healthz at {self.url} within {timeout:.0f} s")
-
-    def peak_rss_mb(self) -> float:
-        return peak_rss_mb(self.proc.pid)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.log.close()
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
 def ensure_default_index() -> None:
-    """Make sure the default index exists (``python -m assistant.prepare --index``)."""
+    """Make sure the default index exists (``python -m ingest.prepare --index``)."""
     subprocess.run(
-        [sys.executable, "-m", "assistant.prepare", "--index"],
+        [sys.executable, "-m", "ingest.prepare", "--index"],
         cwd=REPO_ROOT,
         check=True,
         stdout=subprocess.DEVNULL,

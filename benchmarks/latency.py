@@ -32,10 +32,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO_ROOT, add_common_args, finish, peak_rss_mb, percentile, print_table
 
-from assistant.evaluation.questions import Question as DevQuestion
-from assistant.evaluation.questions import load_jsonl
+from evaluation.questions import Question as DevQuestion
+from evaluation.questions import load_jsonl
 
-DEV_QUESTIONS = REPO_ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+DEV_QUESTIONS = REPO_ROOT / "tests" / "data" / "dev_questions.jsonl"
 TARGET_RATIO = 3.0
 TARGET_P50_MS = 15.0
 
@@ -105,11 +105,8 @@ def build_ours(index_dir: Path, backend: str | None = None) -> Callable[[DevQues
 
     ``backend`` None: the configured default (``ASSISTANT_EMBEDDING_BACKEND``, else onnx).
     """
-    from assistant.config import Settings
-    from assistant.embedder import load_embedder
-    from assistant.service import build_assistant
-    from assistant.types import Message
-    from ingest.pipeline import ingest
+    from assistant import Message, Settings, build_assistant, load_embedder
+    from ingest import ingest
 
     settings = Settings(index_dir=index_dir)
     if backend:
@@ -180,7 +177,7 @@ def interleaved(
 
 def stage_breakdown(ask: Callable[[DevQuestion], object], questions: list[DevQuestion]) -> dict:
     """Median ms of each retrieval stage, timed separately on the same questions."""
-    from assistant.service import build_retriever
+    from assistant import SearchText, build_retriever
 
     settings, embedder = ask.settings, ask.embedder  # type: ignore[attr-defined]
     retriever = build_retriever(settings, embedder)
@@ -200,7 +197,7 @@ def stage_breakdown(ask: Callable[[DevQuestion], object], questions: list[DevQue
         t2 = time.perf_counter()
         retriever.lexical.search(q.question, k)
         t3 = time.perf_counter()
-        retriever.retrieve(q.question)
+        retriever.retrieve(SearchText.of(q.question))
         t4 = time.perf_counter()
         ask(q)
         t5 = time.perf_counter()
@@ -228,7 +225,7 @@ def profile_ours(ask: Callable[[DevQuestion], object], questions: list[DevQuesti
 
 def backend_quality(backends: list[str], dev: list[DevQuestion], tmp: Path) -> list[dict]:
     """Per backend: dev-set hit@1 (first citation is gold) and p50 ask latency."""
-    from assistant.evaluation.scoring import first_gold_rank
+    from evaluation.scoring import first_gold_rank
 
     rows = []
     for backend in backends:
@@ -245,7 +242,7 @@ def backend_quality(backends: list[str], dev: list[DevQuestion], tmp: Path) -> l
                 times.append((time.perf_counter() - t) * 1000)
                 if _ == 0 and q.answerable and q.gold:
                     answerable += 1
-                    hits += first_gold_rank(answer.citations, q.gold) == 1  # type: ignore[attr-defined]
+                    hits += first_gold_rank(q, answer.citations) == 1  # type: ignore[attr-defined]
         rows.append(
             {
                 "backend": backend,

@@ -4,7 +4,7 @@
 Each level runs for a fixed time: that many threads, each with its own keep-alive httpx
 client, post questions (deterministic variants of the dev questions) to ``/api/ask`` back to
 back. Reports answers/s, p50/p95/p99 latency and errors (non-200 or transport failures).
-The server uses the default index (``make index`` / ``python -m assistant.prepare --index``).
+The server uses the default index (``make index`` / ``python -m ingest.prepare --index``).
 
     python benchmarks/load.py [--clients 1,4,16,64] [--seconds 5] [--json] [--check]
 """
@@ -18,7 +18,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Server, add_common_args, ensure_default_index, finish, percentile, print_table
+from common import (
+    add_common_args,
+    app_server,
+    ensure_default_index,
+    finish,
+    peak_rss_mb,
+    percentile,
+    print_table,
+)
 from latency import load_dev, variants
 
 TARGET_ANSWERS_PER_S = 50.0
@@ -87,14 +95,14 @@ def main(argv: list[str] | None = None) -> int:
 
     ensure_default_index()
     questions = [q.question for q in variants(load_dev(), 240)]
-    with Server() as server:
+    with app_server() as server:
         server.wait_healthy()
         run_level(server.url, 2, 1.0, questions)  # warm-up, not reported
         rows = [
             run_level(server.url, n, args.seconds, questions)
             for n in [int(c) for c in args.clients.split(",") if c]
         ]
-        rss = server.peak_rss_mb()
+        rss = peak_rss_mb(server.proc.pid)
     print_table(rows, f"Load on /api/ask ({args.seconds:g} s per level, loopback)")
     print(f"server peak RSS: {rss:,.0f} MB")
 

@@ -32,9 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import add_common_args, dir_size_mb, finish, peak_rss_mb, percentile, print_table
 
 if TYPE_CHECKING:
-    from assistant.config import Settings
-    from assistant.embedder import Embedder
-    from assistant.service import Assistant
+    from assistant import Assistant, Settings
+    from vectorstore.embeddings import Embedder
 
 TARGET_PASSAGES_PER_S = 150.0
 TARGET_QUERY_RATIO = 2.0
@@ -50,7 +49,7 @@ def vocabulary(rng: random.Random, size: int = 8000) -> list[str]:
 
     Real words tokenise like news text (about one token each), unlike random syllables.
     """
-    from assistant.embedder import bundled_model_dir
+    from vectorstore.embeddings import bundled_model_dir
 
     lines = (bundled_model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
     pool = sorted({w for w in lines if w.isalpha() and w.isascii() and len(w) >= 3})
@@ -106,7 +105,7 @@ def dense_recall(
     scans; below when the HNSW index answers), against a float32 scan of the same vectors."""
     import numpy as np
 
-    from assistant.service import build_retriever
+    from assistant import build_retriever
 
     retriever = build_retriever(settings, embedder)
     matrix = np.asarray(retriever.vectors.matrix, dtype=np.float32)
@@ -120,9 +119,8 @@ def dense_recall(
 
 def reference_assistant(root: Path, embedder: Embedder) -> Assistant:
     """The 1-document corpus, ingested and started up under ``root``."""
-    from assistant.config import Settings
-    from assistant.service import build_assistant
-    from ingest.pipeline import ingest
+    from assistant import Settings, build_assistant
+    from ingest import ingest
 
     write_corpus(root / "data", 1)
     settings = Settings(data_dir=root / "data", index_dir=root / "index")
@@ -132,10 +130,8 @@ def reference_assistant(root: Path, embedder: Embedder) -> Assistant:
 
 def run_one(docs: int, n_queries: int) -> dict:
     """Generate, ingest, start up and query one corpus size (in this process)."""
-    from assistant.config import Settings
-    from assistant.embedder import load_embedder
-    from assistant.service import build_assistant
-    from ingest.pipeline import ingest
+    from assistant import Settings, build_assistant, load_embedder
+    from ingest import ingest
 
     with tempfile.TemporaryDirectory(prefix=f"bench-scale-{docs}-") as tmp_name:
         tmp = Path(tmp_name)
@@ -150,8 +146,8 @@ def run_one(docs: int, n_queries: int) -> dict:
         del report.skipped
         settings = Settings(data_dir=tmp / "data", index_dir=tmp / "index")
         embedder = load_embedder(settings)
-        snapshot_mb = dir_size_mb(settings.snapshot_root)
-        shutil.rmtree(settings.snapshot_root)  # ingest saved it; time a start-up without it
+        snapshot_mb = dir_size_mb(settings.snapshot_options.root)
+        shutil.rmtree(settings.snapshot_options.root)  # ingest saved it; time a start-up without it
         t = time.perf_counter()
         build_assistant(settings, embedder)  # reads Chroma, builds BM25 (+HNSW), saves it again
         startup_s = time.perf_counter() - t

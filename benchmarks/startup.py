@@ -12,7 +12,14 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Server, add_common_args, ensure_default_index, finish, print_table
+from common import (
+    add_common_args,
+    app_server,
+    ensure_default_index,
+    finish,
+    peak_rss_mb,
+    print_table,
+)
 
 TARGET_SECONDS = 25.0
 TARGET_RSS_MB = 1536.0
@@ -21,7 +28,7 @@ TARGET_RSS_MB = 1536.0
 def one_run() -> dict:
     import httpx
 
-    with Server() as server:
+    with app_server() as server:
         ready_s = server.wait_healthy()
         r = httpx.post(
             server.url + "/api/ask",
@@ -31,7 +38,7 @@ def one_run() -> dict:
         return {
             "ready_s": ready_s,
             "ask_status": r.status_code,
-            "peak_rss_mb": server.peak_rss_mb(),
+            "peak_rss_mb": peak_rss_mb(server.proc.pid),
         }
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings
+from assistant import Settings
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -30,10 +30,9 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.evaluation.compare import CompareError, load_run
-    from assistant.evaluation.gate import GateError, misses, parse_threshold
-    from assistant.evaluation.inputs import load_questions
-    from assistant.evaluation.questions import QuestionSetError
+    from evaluation.compare import CompareError, load_run
+    from evaluation.gate import GateError, misses, parse_threshold
+    from evaluation.questions import QuestionSetError, load_questions
 
     try:
         thresholds = [parse_threshold(t, "min") for t in args.min or []]
@@ -46,10 +45,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     for problem in problems:
         print(f"warning: skipped {problem}", file=sys.stderr)
 
-    from assistant.evaluation.metrics import summarize
-    from assistant.evaluation.runner import Progress, run, write_outputs
-    from assistant.service import build_assistant
-    from vectorstore.chroma_store import IndexUnavailable
+    from assistant import IndexUnavailable, build_assistant
+    from evaluation.metrics import summarize
+    from evaluation.runner import Progress, run, write_outputs
 
     try:
         assistant = build_assistant(settings)
@@ -75,7 +73,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     print(format_summary(summary))
     print(f"wrote {out}/answers.jsonl, results.csv, summary.json, report.html")
     if old is not None:
-        from assistant.evaluation.compare import compare_runs, format_comparison
+        from evaluation.compare import compare_runs, format_comparison
 
         print()
         print(format_comparison(compare_runs(old, load_run(out)), args.compare, str(out)))
@@ -86,7 +84,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.evaluation.compare import (
+    from evaluation.compare import (
         CompareError,
         compare_runs,
         format_comparison,

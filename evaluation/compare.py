@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation.metrics import COUNTS, LATENCY_METRICS, RATE_METRICS
+from evaluation.metrics import COUNTS, LATENCY_METRICS, RATE_METRICS
 
 
 class CompareError(ValueError):

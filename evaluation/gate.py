@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from assistant.evaluation.metrics import COUNTS, LATENCY_METRICS, RATE_METRICS
+from evaluation.metrics import COUNTS, LATENCY_METRICS, RATE_METRICS
 
 GATE_METRICS = RATE_METRICS + LATENCY_METRICS + COUNTS
 

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any
 
-from assistant.evaluation.questions import Question
-from assistant.evaluation.scoring import (
-    MAX_ANSWER_CHARS,
+from assistant import Answer
+from evaluation.questions import Question
+from evaluation.scoring import (
     TOP_CITATIONS,
-    evidence_matches,
     first_gold_rank,
-    has_required_words,
+    gold_citation,
     is_correct,
+    missing_words,
+    scored_as,
 )
-from assistant.types import Answer
 
 Pair = tuple[Question, Answer]
-Kind = Literal["answerable", "unanswerable", "unscored"]
 
 #: Rates in [0, 1], in report order.
 RATE_METRICS = (
@@ -51,23 +50,13 @@ COUNTS = (
 DIGITS = 4
 
 
-def kind(question: Question) -> Kind:
-    """``answerable=false`` → unanswerable; true, or gold/required words given → answerable;
-    a bare question (nothing to judge against) is answered and reported but not scored."""
-    if question.answerable is False:
-        return "unanswerable"
-    if question.answerable or question.gold or question.must_include:
-        return "answerable"
-    return "unscored"
-
-
 def rate(flags: Sequence[bool | float]) -> float | None:
     """Mean of the flags, or None for an empty sequence (undefined, not zero)."""
     return round(sum(flags) / len(flags), DIGITS) if flags else None
 
 
 def _answerable(pairs: Sequence[Pair]) -> list[Pair]:
-    return [(q, a) for q, a in pairs if kind(q) == "answerable"]
+    return [(q, a) for q, a in pairs if scored_as(q) == "answerable"]
 
 
 def _with_gold(pairs: Sequence[Pair]) -> list[Pair]:
@@ -75,7 +64,7 @@ def _with_gold(pairs: Sequence[Pair]) -> list[Pair]:
 
 
 def _unanswerable(pairs: Sequence[Pair]) -> list[Pair]:
-    return [(q, a) for q, a in pairs if kind(q) == "unanswerable"]
+    return [(q, a) for q, a in pairs if scored_as(q) == "unanswerable"]
 
 
 def correct(pairs: Sequence[Pair]) -> float | None:
@@ -85,20 +74,20 @@ def correct(pairs: Sequence[Pair]) -> float | None:
 
 def hit_at(pairs: Sequence[Pair], k: int) -> float | None:
     """Share of answerable questions with gold whose first ``k`` citations include gold."""
-    ranks = [first_gold_rank(a.citations, q.gold) for q, a in _with_gold(pairs)]
+    ranks = [first_gold_rank(q, a.citations) for q, a in _with_gold(pairs)]
     return rate([r is not None and r <= k for r in ranks])
 
 
 def mrr(pairs: Sequence[Pair]) -> float | None:
     """Mean of 1/rank of the first gold citation (0 when none matches), over all citations."""
-    ranks = [first_gold_rank(a.citations, q.gold) for q, a in _with_gold(pairs)]
+    ranks = [first_gold_rank(q, a.citations) for q, a in _with_gold(pairs)]
     return rate([1 / r if r else 0.0 for r in ranks])
 
 
 def citation_precision(pairs: Sequence[Pair]) -> float | None:
     """Share of all citations given for answerable questions with gold that match gold
     (pooled, so a question with no citations adds nothing; None when nothing was cited)."""
-    flags = [evidence_matches(c.text, q.gold) for q, a in _with_gold(pairs) for c in a.citations]
+    flags = [gold_citation(q, c) for q, a in _with_gold(pairs) for c in a.citations]
     return rate(flags)
 
 
@@ -119,7 +108,7 @@ def refusals_without_sources(pairs: Sequence[Pair]) -> float | None:
 
 def followup_correct(pairs: Sequence[Pair]) -> float | None:
     """Share of scored follow-ups (questions with history) judged correct by ``is_correct``."""
-    return rate([is_correct(q, a) for q, a in pairs if q.history and kind(q) != "unscored"])
+    return rate([is_correct(q, a) for q, a in pairs if q.history and scored_as(q) != "unscored"])
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
@@ -137,7 +126,7 @@ def latencies(pairs: Sequence[Pair]) -> list[float]:
 
 def summarize(pairs: Sequence[Pair], n_skipped: int = 0) -> dict[str, Any]:
     """The flat ``summary.json``: counts, then rates, then latency percentiles."""
-    kinds = [kind(q) for q, _ in pairs]
+    kinds = [scored_as(q) for q, _ in pairs]
     rates: dict[str, Callable[[Sequence[Pair]], float | None]] = {
         "correct": correct,
         "hit@1": lambda ps: hit_at(ps, 1),
@@ -167,13 +156,13 @@ def summarize(pairs: Sequence[Pair], n_skipped: int = 0) -> dict[str, Any]:
 
 def question_metrics(question: Question, answer: Answer) -> dict[str, Any]:
     """Per-question columns of ``results.csv``; None where a column doesn't apply."""
-    k = kind(question)
+    k = scored_as(question)
     scored = k != "unscored"
     gold = k == "answerable" and bool(question.gold)
-    rank = first_gold_rank(answer.citations, question.gold) if gold else None
-    matching = sum(evidence_matches(c.text, question.gold) for c in answer.citations)
+    rank = first_gold_rank(question, answer.citations) if gold else None
+    matching = sum(gold_citation(question, c) for c in answer.citations)
     return {
-        "kind": k,
+        "scored_as": k,
         "correct": is_correct(question, answer) if scored else None,
         "gold_rank": rank,
         "hit@1": rank == 1 if gold else None,
@@ -183,39 +172,6 @@ def question_metrics(question: Question, answer: Answer) -> dict[str, Any]:
             round(matching / len(answer.citations), DIGITS) if gold and answer.citations else None
         ),
         "required_words": (
-            has_required_words(answer.answer, question.must_include) if k == "answerable" else None
+            not missing_words(answer.answer, question.must_include) if k == "answerable" else None
         ),
     }
-
-
-def failure_reasons(question: Question, answer: Answer) -> list[str]:
-    """Why a scored question is judged wrong, in words a reader of the report can act on."""
-    k = kind(question)
-    if k == "unanswerable":
-        reasons = []
-        if answer.status != "not_found":
-            reasons.append(f"expected not_found, got {answer.status}")
-        if answer.citations:
-            reasons.append(f"refusal should cite nothing, cited {len(answer.citations)}")
-        return reasons
-    if k == "unscored":
-        return []
-    reasons = []
-    if answer.status != "answered":
-        reasons.append(f"not answered ({answer.status})")
-    missing = [
-        " | ".join(group)
-        for group in question.must_include
-        if not any(alt.casefold() in answer.answer.casefold() for alt in group)
-    ]
-    if missing:
-        reasons.append("missing words: " + "; ".join(missing))
-    if question.gold:
-        rank = first_gold_rank(answer.citations, question.gold)
-        if rank is None:
-            reasons.append("no citation matches the gold evidence")
-        elif rank > TOP_CITATIONS:
-            reasons.append(f"gold evidence only at citation {rank}")
-    if len(answer.answer) > MAX_ANSWER_CHARS:
-        reasons.append(f"answer is {len(answer.answer)} chars (max {MAX_ANSWER_CHARS})")
-    return reasons

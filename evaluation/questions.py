@@ -1,13 +1,22 @@
 """Question sets: each question, its conversation so far, and what a right answer needs.
 
-Rows are validated strictly (a plain string where a list belongs is accepted as one item),
-so a typo in a hand-written set is reported by line number instead of silently scoring
-against the wrong gold.
+Read from JSONL or CSV, chosen by file extension (:func:`load_questions`). Rows are
+validated strictly (a plain string where a list belongs is accepted as one item), so a typo
+in a hand-written set is reported by line number instead of silently scoring against the
+wrong gold.
+
+CSV exists for people who keep question sets in a spreadsheet. Its columns are
+``id, question, history, answerable, gold, must_include, kind, source``; list fields are
+flattened: history turns and gold strings are separated by `` || ``, ``must_include`` groups
+by ``;`` and the alternatives of a group by ``|``. Only ``question`` is required.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +35,11 @@ class Question:
     answerable: bool | None = None
     gold: list[str] = field(default_factory=list)
     must_include: list[list[str]] = field(default_factory=list)
+    #: What the question tests (``paraphrase``, ``follow-up``, ``hard-negative``, …): the
+    #: report breaks metrics down by it.
+    kind: str | None = None
+    #: The document the question is about: only citations from it count as gold.
+    source: str | None = None
 
 
 def _strings(value: Any, name: str) -> list[str]:
@@ -58,6 +72,7 @@ def question_from_row(row: Any, default_id: str) -> Question:
     if not isinstance(groups, list):
         raise ValueError("must_include must be a list of lists of strings")
     must_include = [g for g in (_strings(g, "must_include group") for g in groups) if g]
+    kind, source = _optional_text(row, "kind"), _optional_text(row, "source")
     return Question(
         id=str(qid),
         question=text,
@@ -65,7 +80,18 @@ def question_from_row(row: Any, default_id: str) -> Question:
         answerable=answerable,
         gold=_strings(row.get("gold"), "gold"),
         must_include=must_include,
+        kind=kind,
+        source=source,
     )
+
+
+def _optional_text(row: dict[str, Any], name: str) -> str | None:
+    value = row.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string")
+    return value.strip()
 
 
 def unique_ids(
@@ -104,4 +130,89 @@ def load_jsonl(path: Path) -> tuple[list[Question], list[str]]:
             problems.append(f"line {number}: invalid JSON ({exc.msg} at column {exc.colno})")
         except ValueError as exc:
             problems.append(f"line {number}: {exc}")
+    return unique_ids(numbered, problems), problems
+
+
+CSV_COLUMNS = ("id", "question", "history", "answerable", "gold", "must_include", "kind", "source")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+_TURNS = re.compile(r"\s*\|\|\s*")
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+def load_questions(path: Path) -> tuple[list[Question], list[str]]:
+    """Questions and per-line problems; :class:`QuestionSetError` when unusable as a whole."""
+    suffix = path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        return load_jsonl(path)
+    if suffix == ".csv":
+        return load_csv(path)
+    raise QuestionSetError(f"{path}: unknown question-set format {suffix!r} (use .jsonl or .csv)")
+
+
+def _split(cell: str, pattern: re.Pattern[str] | str) -> list[str]:
+    parts = pattern.split(cell) if isinstance(pattern, re.Pattern) else cell.split(pattern)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _answerable(cell: str) -> bool | None:
+    value = cell.strip().casefold()
+    if not value:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"answerable must be true/false or empty, not {cell!r}")
+
+
+def row_to_question(row: dict[str, str], default_id: str) -> Question:
+    """A CSV row (cells as text) as a validated :class:`Question`."""
+    cell = {name: (row.get(name) or "") for name in CSV_COLUMNS}
+    return question_from_row(
+        {
+            "id": cell["id"].strip(),
+            "question": cell["question"],
+            "history": _split(cell["history"], _TURNS),
+            "answerable": _answerable(cell["answerable"]),
+            "gold": _split(cell["gold"], _TURNS),
+            "must_include": [_split(g, "|") for g in _split(cell["must_include"], ";")],
+            "kind": cell["kind"].strip(),
+            "source": cell["source"].strip(),
+        },
+        default_id,
+    )
+
+
+def load_csv(path: Path) -> tuple[list[Question], list[str]]:
+    """Like :func:`load_jsonl`; line numbers are where a row starts in the file."""
+    rows = csv.reader(io.StringIO(read_text(path), newline=""))
+    try:
+        header = [h.strip() for h in next(rows, [])]
+    except csv.Error as exc:
+        raise QuestionSetError(f"{path}: unreadable CSV header: {exc}") from exc
+    if not any(header):  # an empty file is an empty set
+        return [], []
+    if "question" not in header:
+        raise QuestionSetError(f"{path}: the CSV header has no 'question' column: {header}")
+    numbered: list[tuple[int, Question]] = []
+    problems: list[str] = []
+    while True:
+        start = rows.line_num + 1
+        try:
+            cells = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(f"line {start}: {exc}")
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        try:
+            if len(cells) > len(header):
+                raise ValueError(f"{len(cells)} fields, the header has {len(header)}")
+            row = dict(zip(header, cells, strict=False))  # short rows: missing cells are empty
+            numbered.append((start, row_to_question(row, f"line{start}")))
+        except ValueError as exc:
+            problems.append(f"line {start}: {exc}")
     return unique_ids(numbered, problems), problems

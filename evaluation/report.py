@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from assistant.evaluation.metrics import RATE_METRICS, Pair, failure_reasons, kind
+from evaluation.metrics import RATE_METRICS, Pair
+from evaluation.scoring import failure_reasons, scored_as
 
 HEADLINE = ("correct", "refusal_rate", "followup_correct", "hit@3", "mrr")
 
@@ -120,6 +121,13 @@ def _question_cell(pair: Pair) -> str:
     return f"{history}{escape(q.question)}"
 
 
+def _answer_cell(pair: Pair) -> str:
+    """Status and answer, with the refusal's reason muted under it."""
+    _, a = pair
+    reason = f'<div class="muted">{escape(a.reason)}</div>' if a.reason else ""
+    return f"<b>{escape(a.status)}</b>: {escape(a.answer)}{reason}"
+
+
 def _cited(pair: Pair) -> str:
     _, a = pair
     return _items([f"[{c.n}] {c.source}:{c.start}-{c.end} — {c.text}" for c in a.citations])
@@ -133,13 +141,13 @@ def failure_table(pairs: Sequence[Pair]) -> str:
         return '<p id="no-failures" class="ok">No failed questions.</p>'
     rows = []
     for pair, why in failed:
-        q, a = pair
-        expected = [" | ".join(g) for g in q.must_include] if kind(q) == "answerable" else []
+        q = pair[0]
+        expected = [" | ".join(g) for g in q.must_include] if scored_as(q) == "answerable" else []
         rows.append(
             f"<tr><td><code>{escape(q.id)}</code></td><td>{_question_cell(pair)}</td>"
-            f"<td>{'not_found, no sources' if kind(q) == 'unanswerable' else _items(expected)}"
+            f"<td>{'not_found, no sources' if scored_as(q) == 'unanswerable' else _items(expected)}"
             f"</td><td>{_items(q.gold)}</td>"
-            f"<td><b>{escape(a.status)}</b>: {escape(a.answer)}</td><td>{_cited(pair)}</td>"
+            f"<td>{_answer_cell(pair)}</td><td>{_cited(pair)}</td>"
             f'<td class="why">{_items(why)}</td></tr>'
         )
     return (
@@ -153,11 +161,12 @@ def all_questions(pairs: Sequence[Pair]) -> str:
     rows = []
     for pair in pairs:
         q, a = pair
-        verdict = "–" if kind(q) == "unscored" else ("wrong" if failure_reasons(*pair) else "ok")
+        scoring = scored_as(q)
+        verdict = "–" if scoring == "unscored" else ("wrong" if failure_reasons(*pair) else "ok")
         rows.append(
             f"<tr><td><code>{escape(q.id)}</code></td><td>{_question_cell(pair)}</td>"
-            f"<td>{escape(kind(q))}</td><td>{verdict}</td><td><b>{escape(a.status)}</b>: "
-            f"{escape(a.answer)}</td><td>{_cited(pair)}</td><td>{a.latency_ms:.1f}</td></tr>"
+            f"<td>{escape(q.kind or scoring)}</td><td>{verdict}</td><td>{_answer_cell(pair)}"
+            f"</td><td>{_cited(pair)}</td><td>{a.latency_ms:.1f}</td></tr>"
         )
     return (
         f"<details><summary>All {len(pairs)} questions</summary><table><thead><tr><th>id</th>"

@@ -12,19 +12,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from assistant.csv_cells import inert
-from assistant.evaluation.metrics import Pair, failure_reasons, question_metrics
-from assistant.evaluation.questions import Question
-from assistant.evaluation.report import render_report
-from assistant.service import Assistant, InvalidQuestion
-from assistant.types import Answer
+from assistant import Answer, Assistant, InvalidQuestion, inert
+from evaluation.metrics import Pair, question_metrics
+from evaluation.questions import Question
+from evaluation.report import render_report
+from evaluation.scoring import failure_reasons
 
 RESULT_COLUMNS = (
     "id",
     "question",
     "history",
     "kind",
+    "source",
+    "scored_as",
     "status",
+    "reason",
     "answer",
     "sources",
     "correct",
@@ -71,7 +73,7 @@ def ask(assistant: Assistant, question: Question) -> Answer:
             id=question.id,
             question=question.question,
             search_query="",
-            status="error",  # type: ignore[arg-type]  # evaluation-only status
+            status="error",
             answer=str(exc),
         )
 
@@ -103,7 +105,10 @@ def result_row(question: Question, answer: Answer) -> dict[str, Any]:
         "id": question.id,
         "question": question.question,
         "history": " || ".join(question.history),
+        "kind": question.kind,
+        "source": question.source,
         "status": answer.status,
+        "reason": answer.reason,
         "answer": answer.answer,
         "sources": "; ".join(f"[{c.n}] {c.source}:{c.start}-{c.end}" for c in answer.citations),
         "answer_chars": len(answer.answer),

@@ -1,12 +1,13 @@
 """Ingest: read → split → diff against the index → embed what is new → write → snapshot.
 
-Idempotent and safe to interrupt: everything that can fail (reading, splitting, embedding)
-happens before the first write, and writes add before they delete, so a failure part-way
-leaves the previous passages answering. Ids derive from content, so an unchanged sentence
-is never re-embedded, even when an edit above it shifts its offsets (only its offsets move).
-The index has no version while it is written and a new one after, so the snapshot saved at
-the end (:mod:`assistant.snapshot`) and servers reloading it (:mod:`assistant.live`) never
-take a half-written index for a finished one.
+Idempotent: everything that can fail (reading, splitting, embedding) happens before the
+first write, and an incremental ingest adds before it deletes, so a failure part-way leaves
+the previous passages in the index. (A rebuild drops the collection before writing the new
+one: a crash then leaves an index without a version until ingest runs again.) Ids derive from
+content, so an unchanged sentence is never re-embedded, even when an edit above it shifts its
+offsets (only its offsets move). The index has no version while it is written and a new one
+after, so the snapshot saved at the end (:mod:`vectorstore.snapshot`) and servers reloading it
+(:class:`assistant.Assistant`) never take a half-written index for a finished one.
 """
 
 from __future__ import annotations
@@ -15,13 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.config import Settings
-from assistant.embedder import Embedder
-from assistant.snapshot import save_snapshot
-from assistant.types import Passage
+from assistant import Settings
 from ingest.loader import Skipped, discover, load_documents, source_path
 from ingest.splitter import split_document
-from vectorstore.chroma_store import PassageStore, StoredPassage
+from vectorstore import Embedder, Passage, PassageStore, StoredPassage, save_snapshot
 
 
 @dataclass
@@ -97,6 +95,7 @@ def ingest(
     Stored sources under the given paths that no longer exist are removed; sources elsewhere
     are left alone. ``rebuild`` re-embeds everything into a fresh collection.
     """
+    location = settings.store_location
     roots = [Path(p).resolve() for p in (paths or [settings.data_dir])]
     files = discover(roots)
     documents, skipped = load_documents(files, settings.data_dir)
@@ -105,14 +104,14 @@ def ingest(
         log(f"warning: skipped {skip.source}: {skip.reason}")
 
     fresh = {doc.source: split_document(doc.source, doc.text) for doc in documents}
-    built_with = PassageStore.stored_space(settings)
+    built_with = PassageStore.stored_space(location)
     if built_with is not None and built_with != embedder.space and not rebuild:
         log(f"the index was built with {built_with}; re-embedding everything with {embedder.space}")
         rebuild = True
     if rebuild:
         stored: list[StoredPassage] = []
     else:
-        stored = PassageStore.open(settings, embedder.space, create=True).stored()
+        stored = PassageStore.open(location, embedder.space, create=True).stored()
 
     def in_scope(source: str) -> bool:
         return _under(source_path(source, settings.data_dir), roots)
@@ -121,10 +120,10 @@ def ingest(
     log(f"embedding {len(plan.add)} new passage(s)")
     vectors = embedder.embed_documents([p.text for p in plan.add])
 
-    # Nothing has been written yet; from here on, writes add before they delete.
+    # Nothing has been written yet; from here on an incremental ingest adds, then deletes.
     if rebuild:
-        PassageStore.drop(settings)
-    store = PassageStore.open(settings, embedder.space, create=True)
+        PassageStore.drop(location)
+    store = PassageStore.open(location, embedder.space, create=True)
     changes = bool(plan.add or plan.move or plan.delete)
     if changes:
         store.mark_changed(writing=True)
@@ -137,7 +136,7 @@ def ingest(
     # Reading the index back into memory (and building HNSW when large) takes minutes at
     # 200k+ passages: do it now, once, rather than at the next start-up.
     log("saving the index snapshot")
-    save_snapshot(store, settings)
+    save_snapshot(store, settings.snapshot_options)
     report.added, report.moved, report.removed = len(plan.add), len(plan.move), len(plan.delete)
     for source in report.sources_removed:
         log(f"removed {source}")

@@ -1,7 +1,7 @@
 """Install-time preparation: export the bundled model to ONNX; with ``--index``, bring the
 default index up to date (an incremental ingest embeds nothing when the data is unchanged).
 
-    python -m assistant.prepare [--index]
+    python -m ingest.prepare [--index]
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from assistant.config import Settings, configure_offline_env
+from assistant import Settings, configure_offline_env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings()
 
-    from assistant.embedder import load_embedder
+    from assistant import load_embedder
 
     embedder = load_embedder(settings)
     print(f"model ready: {embedder.space} ({settings.embedding_backend})")

@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 
-from assistant.types import Passage
+from vectorstore import Passage
 
 # Text with blank lines (Markdown, wrapped text) has blank-line paragraphs; text without any
 # (news wire copy) has one paragraph a line.

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import REPO_ROOT, Settings, configure_offline_env
+from assistant import REPO_ROOT, Settings, configure_offline_env
 
 configure_offline_env()
 
-SHARED = REPO_ROOT.parent / "shared"
-DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
+DEV_QUESTIONS = REPO_ROOT / "tests" / "data" / "dev_questions.jsonl"
 CALIBRATION = REPO_ROOT / "tests" / "data" / "calibration.jsonl"
 CORPUS = REPO_ROOT / "data" / "korea_china_summit.txt"
 ARTIFACTS = REPO_ROOT / "artifacts"
@@ -41,7 +40,7 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def embedder(base_settings: Settings):
-    from assistant.embedder import load_embedder
+    from assistant import load_embedder
 
     return load_embedder(base_settings)
 
@@ -49,7 +48,7 @@ def embedder(base_settings: Settings):
 @pytest.fixture(scope="session")
 def indexed_settings(base_settings: Settings, embedder) -> Settings:
     """``base_settings`` with the default corpus ingested."""
-    from ingest.pipeline import ingest
+    from ingest import ingest
 
     ingest(base_settings, embedder)
     return base_settings
@@ -57,7 +56,7 @@ def indexed_settings(base_settings: Settings, embedder) -> Settings:
 
 @pytest.fixture(scope="session")
 def assistant(indexed_settings: Settings, embedder):
-    from assistant.service import build_assistant
+    from assistant import build_assistant
 
     return build_assistant(indexed_settings, embedder)
 

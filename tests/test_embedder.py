@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.config import Settings
-from assistant.embedder import load_embedder
+from assistant import Settings, load_embedder
 from tests.conftest import CORPUS
 
 

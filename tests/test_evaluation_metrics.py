@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import metrics as m
-from assistant.evaluation.compare import CompareError, compare_runs, format_comparison, load_run
-from assistant.evaluation.gate import GateError, misses, parse_threshold
-from assistant.evaluation.inputs import load_csv, load_questions
-from assistant.evaluation.questions import Question, QuestionSetError, load_jsonl
-from assistant.evaluation.report import render_report
-from assistant.evaluation.runner import Progress, write_outputs
-from assistant.types import Answer, Citation
+from assistant import Answer, Citation
+from evaluation import metrics as m
+from evaluation.compare import CompareError, compare_runs, format_comparison, load_run
+from evaluation.gate import GateError, misses, parse_threshold
+from evaluation.questions import Question, QuestionSetError, load_csv, load_jsonl, load_questions
+from evaluation.report import render_report
+from evaluation.runner import Progress, write_outputs
+from evaluation.scoring import failure_reasons
 
 
 def cite(*texts: str) -> list[Citation]:
@@ -117,14 +117,14 @@ def test_long_answer_is_wrong_even_with_words_and_evidence() -> None:
     long = "alpha " * 80
     pair = (q("a", gold=["alpha"], must_include=[["alpha"]]), answered(long, "alpha"))
     assert m.correct([pair]) == 0.0
-    assert m.failure_reasons(*pair) == [f"answer is {len(long)} chars (max 400)"]
+    assert failure_reasons(*pair) == [f"answer is {len(long)} chars (max 400)"]
 
 
 def test_gold_beyond_the_third_citation_is_a_miss() -> None:
     pair = (q("a", gold=["gold"]), answered("gold", "n1", "n2", "n3", "the gold"))
     assert m.hit_at([pair], 3) == 0.0
     assert m.mrr([pair]) == 0.25
-    assert m.failure_reasons(*pair) == ["gold evidence only at citation 4"]
+    assert failure_reasons(*pair) == ["gold evidence only at citation 4"]
 
 
 def test_errors_count_as_not_answered_and_have_no_latency() -> None:
@@ -145,7 +145,7 @@ def test_percentile_is_nearest_rank() -> None:
 
 def test_question_metrics_and_failure_reasons() -> None:
     assert m.question_metrics(*SET[1]) == {
-        "kind": "answerable",
+        "scored_as": "answerable",
         "correct": True,
         "gold_rank": 2,
         "hit@1": False,
@@ -155,13 +155,13 @@ def test_question_metrics_and_failure_reasons() -> None:
         "required_words": True,
     }
     assert m.question_metrics(*SET[7])["correct"] is None
-    assert m.failure_reasons(*SET[3]) == [
+    assert failure_reasons(*SET[3]) == [
         "not answered (not_found)",
         "no citation matches the gold evidence",
     ]
-    assert m.failure_reasons(*SET[5]) == ["refusal should cite nothing, cited 1"]
-    assert m.failure_reasons(*SET[6])[0] == "expected not_found, got answered"
-    assert m.failure_reasons(*SET[0]) == m.failure_reasons(*SET[7]) == []
+    assert failure_reasons(*SET[5]) == ["refusal should cite nothing, cited 1"]
+    assert failure_reasons(*SET[6])[0] == "expected not_found, got answered"
+    assert failure_reasons(*SET[0]) == failure_reasons(*SET[7]) == []
 
 
 # -- gate ----------------------------------------------------------------------------------
@@ -296,7 +296,8 @@ def test_outputs_and_compare(tmp_path: Path) -> None:
     answers = [json.loads(line) for line in (old / "answers.jsonl").read_text().splitlines()]
     assert [a["question"] for a in answers] == [a.question for _, a in SET]
     assert list(answers[1]) == [
-        "id", "question", "search_query", "status", "answer", "citations", "latency_ms"
+        "id", "question", "search_query", "status", "reason", "answer", "citations",
+        "latency_ms",
     ]  # fmt: skip
     assert list(answers[1]["citations"][0]) == ["n", "source", "start", "end", "text", "score"]
     run = load_run(old)

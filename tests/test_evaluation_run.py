@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 
 import app
-from assistant.config import REPO_ROOT
-from assistant.evaluation.inputs import load_questions
-from assistant.evaluation.metrics import COUNTS, LATENCY_METRICS, RATE_METRICS, summarize
-from assistant.evaluation.questions import Question
-from assistant.evaluation.runner import RESULT_COLUMNS, run, write_outputs
+from evaluation.metrics import COUNTS, LATENCY_METRICS, RATE_METRICS, summarize
+from evaluation.questions import Question, load_questions
+from evaluation.runner import RESULT_COLUMNS, run, write_outputs
+from tests.conftest import DEV_QUESTIONS
 
-DEV = load_questions(REPO_ROOT.parent / "shared" / "eval" / "dev_questions.jsonl")[0]
+DEV = load_questions(DEV_QUESTIONS)[0]
 
 
 def without_latency(answers: list[dict]) -> list[dict]:
@@ -49,7 +48,7 @@ def test_dev_set_structure_and_consistency(dev_run, tmp_path: Path) -> None:
     with (tmp_path / "results.csv").open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == list(RESULT_COLUMNS)
-    correct = [r["correct"] == "true" for r in rows if r["kind"] == "answerable"]
+    correct = [r["correct"] == "true" for r in rows if r["scored_as"] == "answerable"]
     assert sum(correct) / len(correct) == pytest.approx(summary["correct"], abs=1e-4)
     for row, (_, answer) in zip(rows, dev_run, strict=True):
         assert row["status"] == answer.status

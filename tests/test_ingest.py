@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.service import build_assistant
+from assistant import Settings, build_assistant
+from ingest import ingest
 from ingest.loader import IngestError, read_source
-from ingest.pipeline import ingest
 from tests.conftest import CORPUS
 from vectorstore.chroma_store import PassageStore
 
@@ -27,7 +26,7 @@ def _write(settings: Settings, name: str, text: str | bytes) -> Path:
 
 
 def _sources(settings: Settings, embedder) -> set[str]:
-    store = PassageStore.open(settings, embedder.space, create=False)
+    store = PassageStore.open(settings.store_location, embedder.space, create=False)
     return {p.source for p in store.stored()}
 
 
@@ -35,7 +34,9 @@ def test_offsets_are_exact_for_every_passage(fresh_settings: Settings, embedder)
     _write(fresh_settings, "summit.txt", ARTICLE)
     _write(fresh_settings, "notes.md", "# Notes\n\nDr. Kim met Mr. Park at noon.\nIt rained.\n")
     ingest(fresh_settings, embedder)
-    passages = PassageStore.open(fresh_settings, embedder.space, create=False).passages()
+    passages = PassageStore.open(
+        fresh_settings.store_location, embedder.space, create=False
+    ).passages()
     assert len(passages) == 21 + 3
     for p in passages:
         assert read_source(fresh_settings.data_dir / p.source)[p.start : p.end] == p.text
@@ -62,7 +63,9 @@ def test_edit_reembeds_only_changed_passages(fresh_settings: Settings, embedder)
     assert (report.added, report.removed) == (2, 2)
     assert report.moved > 0
     assert report.added + report.moved + report.unchanged == 21
-    passages = PassageStore.open(fresh_settings, embedder.space, create=False).passages()
+    passages = PassageStore.open(
+        fresh_settings.store_location, embedder.space, create=False
+    ).passages()
     assert all(edited[p.start : p.end] == p.text for p in passages)
 
 
@@ -129,7 +132,7 @@ def test_missing_path_is_a_clear_error(fresh_settings: Settings, embedder) -> No
 def test_changing_the_embedding_backend_reembeds_and_stale_queries_fail_loudly(
     fresh_settings: Settings, embedder
 ) -> None:
-    from assistant.embedder import load_embedder
+    from assistant import load_embedder
     from vectorstore.chroma_store import IndexUnavailable
 
     _write(fresh_settings, "summit.txt", ARTICLE)

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from assistant.lexical import COMMON_FRACTION, BM25Index
-from assistant.text import stems
+from vectorstore.analysis import stems
+from vectorstore.lexical import COMMON_FRACTION, BM25Index
 
 COMMON = "report officials market government people city week".split()
 RARE = [f"term{i}" for i in range(400)]

@@ -6,15 +6,13 @@ The dev set runs through ``python app.py eval`` (in-process), exactly as evaluat
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 import app
-from assistant.config import Settings
-from assistant.evaluation.questions import Question, load_jsonl
-from assistant.evaluation.scoring import is_correct
-from assistant.types import Answer
+from assistant import Answer, Settings
+from evaluation.questions import Question, load_jsonl
+from evaluation.scoring import is_correct
 from ingest.loader import read_source
 from tests.conftest import CALIBRATION, DEV_QUESTIONS
 
@@ -97,15 +95,10 @@ def test_calibration_set_beyond_the_dev_set(assistant) -> None:
 
 def test_what_else_skips_what_was_already_said(assistant) -> None:
     first = assistant.ask("What did Lee raise about Hanwha Ocean?")
-    from assistant.types import Message
+    from assistant import Message
 
     history = [Message("user", first.question), Message("assistant", first.answer)]
     again = assistant.ask("What else did he note?", history)
     assert again.status == "answered"
     assert "Hanwha" not in again.citations[0].text
     assert "cultural" in again.answer
-
-
-def test_dev_questions_file_is_the_shared_one() -> None:
-    assert DEV_QUESTIONS.is_file(), f"missing {DEV_QUESTIONS}"
-    assert Path(DEV_QUESTIONS).read_text().count("\n") >= 17

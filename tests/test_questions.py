@@ -7,9 +7,7 @@ import json
 import pytest
 
 import app
-from assistant.config import Settings
-from assistant.service import InvalidQuestion
-from assistant.types import ANSWER_FIELDS, Message
+from assistant import ANSWER_FIELDS, InvalidQuestion, Message, Settings
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01", "\u200b\u200b"])
@@ -40,11 +38,15 @@ def test_odd_unicode_still_answers(assistant, question: str) -> None:
     assert "sanction" in answer.answer
 
 
+@pytest.mark.xfail(
+    strict=True, reason="markup words count as topic words the documents lack (answer quality)"
+)
 def test_html_in_a_question_is_kept_as_text(assistant) -> None:
     answer = assistant.ask("<script>alert(1)</script> What did Lee raise about Hanwha Ocean?")
     assert answer.question.startswith("<script>alert(1)</script>")
     assert answer.search_query.startswith("<script>alert(1)</script>")
-    assert answer.status in ("answered", "not_found")
+    assert answer.status == "answered"
+    assert "Hanwha Ocean" in answer.citations[0].text
 
 
 def test_gibberish_is_not_found(assistant) -> None:

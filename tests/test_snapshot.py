@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.config import Settings
-from assistant.service import build_assistant
-from ingest.pipeline import ingest
+from assistant import Settings, build_assistant
+from ingest import ingest
 from tests.conftest import CORPUS
 from vectorstore.chroma_store import PassageStore
 
@@ -23,11 +22,11 @@ QUESTION = "Where was the summit held?"
 def _ingested(settings: Settings, embedder, text: str = ARTICLE) -> PassageStore:
     (settings.data_dir / "summit.txt").write_text(text, encoding="utf-8")
     ingest(settings, embedder)
-    return PassageStore.open(settings, embedder.space, create=False)
+    return PassageStore.open(settings.store_location, embedder.space, create=False)
 
 
 def _snapshots(settings: Settings) -> list[Path]:
-    return sorted(settings.snapshot_root.iterdir())
+    return sorted(settings.snapshot_options.root.iterdir())
 
 
 def test_ingest_saves_the_snapshot_and_start_up_loads_it(

@@ -12,7 +12,6 @@ import functools
 import http.server
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,9 +25,9 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from assistant.config import REPO_ROOT, Settings
-from assistant.types import ANSWER_FIELDS
+from assistant import ANSWER_FIELDS, REPO_ROOT, Settings
 from tests.conftest import CORPUS
+from tests.servers import ServerProcess, app_server
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -39,58 +38,22 @@ API_KEY = "test-key-123"
 USER, PASSWORD = "alice", "s3cret"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     url: str
-    process: subprocess.Popen[bytes]
+    process: ServerProcess
     feedback_db: Path
 
 
-def start_server(settings: Settings, db: Path, log: Path, **env: str) -> Server:
-    port = free_port()
+def start_server(settings: Settings, db: Path, **env: str) -> Server:
     environ = {
-        **os.environ,
         "ASSISTANT_INDEX_DIR": str(settings.index_dir),
         "ASSISTANT_DATA_DIR": str(settings.data_dir),
         "ASSISTANT_FEEDBACK_DB": str(db),
         **env,
     }
-    process = subprocess.Popen(
-        [sys.executable, "app.py", "serve", "--port", str(port)],
-        cwd=REPO_ROOT,
-        env=environ,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    return Server(f"http://127.0.0.1:{port}", process, db)
-
-
-def wait_ready(server: Server, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"server not ready:\n{log.read_text()}")
-
-
-def stop(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+    process = app_server(environ)
+    return Server(process.url, process, db)
 
 
 @pytest.fixture(scope="module")
@@ -111,28 +74,25 @@ def servers(
 ) -> Iterator[tuple[Server, Server]]:
     host_url, _ = host_page
     root = tmp_path_factory.mktemp("web")
-    logs = (root / "open.log", root / "locked.log")
     open_server = start_server(
         indexed_settings,
         root / "feedback.sqlite3",
-        logs[0],
         ASSISTANT_ALLOWED_ORIGINS=host_url,
         ASSISTANT_FRAME_ANCESTORS=f"'self' {host_url}",
     )
     locked = start_server(
         indexed_settings,
         root / "locked.sqlite3",
-        logs[1],
         ASSISTANT_AUTH_USERS=f"{USER}:{PASSWORD}",
         ASSISTANT_API_KEY=API_KEY,
     )
     try:
-        wait_ready(open_server, logs[0])
-        wait_ready(locked, logs[1])
+        open_server.process.wait_healthy()
+        locked.process.wait_healthy()
         yield open_server, locked
     finally:
-        stop(open_server)
-        stop(locked)
+        open_server.process.stop()
+        locked.process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -167,24 +127,10 @@ def ask_in(frame, question: str, answers_before: int) -> str:
     box = frame.locator("#question textarea")
     box.fill(question)
     box.press("Enter")
-    done = frame.locator("#chat .a-text, #chat .a-error").nth(answers_before)
+    # A streamed answer gets the ``final`` class with its last chunk.
+    done = frame.locator("#chat .a-text.final, #chat .a-error").nth(answers_before)
     done.wait_for(timeout=30_000)
-    _poll_final(done)
     return done.inner_text()
-
-
-def _poll_final(locator) -> None:
-    """Wait until streaming is over: no trailing ellipsis and the text stable for 0.5 s."""
-    deadline = time.monotonic() + 30
-    last, stable_since = None, time.monotonic()
-    while True:
-        text = locator.inner_text().strip()
-        if text != last:
-            last, stable_since = text, time.monotonic()
-        elif not text.endswith("…") and time.monotonic() - stable_since >= 0.5:
-            return
-        assert time.monotonic() < deadline, "answer never finished streaming"
-        time.sleep(0.1)
 
 
 def api_ask(server: Server, question: str, history=(), **headers: str) -> httpx.Response:
@@ -394,33 +340,29 @@ def test_two_replicas_answer_a_conversation_identically(servers) -> None:
 
 def test_serve_ingests_when_the_index_is_missing(indexed_settings, tmp_path: Path) -> None:
     fresh = indexed_settings.model_copy(update={"index_dir": tmp_path / "new-index"})
-    log = tmp_path / "serve.log"
-    server = start_server(fresh, tmp_path / "fb.sqlite3", log)
+    server = start_server(fresh, tmp_path / "fb.sqlite3")
     try:
-        wait_ready(server, log)
+        server.process.wait_healthy()
         health = httpx.get(f"{server.url}/healthz").json()
         assert health["passages_indexed"] > 0
-        assert "ingesting" in log.read_text()
+        assert "ingesting" in server.process.output()
         assert api_ask(server, QUESTION).json()["citations"][0]["n"] == 1
     finally:
-        stop(server)
+        server.process.stop()
 
 
 def test_a_running_server_answers_from_a_reingested_index(
     fresh_settings: Settings, embedder, tmp_path: Path
 ) -> None:
     """An ingest by another process (here: the test) is served within the reload interval."""
-    from ingest.pipeline import ingest
+    from ingest import ingest
 
     question = "What did the chess federation decide about the Busan tournament?"
     (fresh_settings.data_dir / "summit.txt").write_bytes(CORPUS.read_bytes())
     ingest(fresh_settings, embedder)
-    log = tmp_path / "reload.log"
-    server = start_server(
-        fresh_settings, tmp_path / "fb.sqlite3", log, ASSISTANT_RELOAD_INTERVAL="0.2"
-    )
+    server = start_server(fresh_settings, tmp_path / "fb.sqlite3", ASSISTANT_RELOAD_INTERVAL="0.2")
     try:
-        wait_ready(server, log)
+        server.process.wait_healthy()
         assert api_ask(server, question).json()["status"] == "not_found"
         indexed = httpx.get(f"{server.url}/healthz", timeout=5).json()["passages_indexed"]
 
@@ -431,13 +373,13 @@ def test_a_running_server_answers_from_a_reingested_index(
         ingest(fresh_settings, embedder)
         deadline = time.monotonic() + 20
         while (answer := api_ask(server, question).json())["status"] != "answered":
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+            assert time.monotonic() < deadline, server.process.output()
+            time.sleep(0.2)  # the next poll of the API
         assert [c["source"] for c in answer["citations"]] == ["chess.txt"]
         health = httpx.get(f"{server.url}/healthz", timeout=5).json()
         assert health["passages_indexed"] == indexed + 1
     finally:
-        stop(server)
+        server.process.stop()
 
 
 class _PrefixProxy(http.server.BaseHTTPRequestHandler):
@@ -497,14 +439,13 @@ def test_chat_behind_a_reverse_proxy_under_a_sub_path(
 ) -> None:
     """``ASSISTANT_ROOT_PATH=/qa`` behind a proxy: the page, its assets, the answer stream
     and the API all work through ``/qa/``, and the browser never needs the server's own port."""
-    log = tmp_path / "proxied.log"
-    server = start_server(indexed_settings, tmp_path / "fb.sqlite3", log, ASSISTANT_ROOT_PATH="/qa")
+    server = start_server(indexed_settings, tmp_path / "fb.sqlite3", ASSISTANT_ROOT_PATH="/qa")
     handler = type("Proxy", (_PrefixProxy,), {"seen": []})
     proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     public = f"http://127.0.0.1:{proxy.server_address[1]}/qa"
     try:
-        wait_ready(server, log)
+        server.process.wait_healthy()
         handler.upstream_port = int(server.url.rsplit(":", 1)[1])
         direct: list[str] = []
         failed: list[str] = []
@@ -520,4 +461,4 @@ def test_chat_behind_a_reverse_proxy_under_a_sub_path(
         assert api.status_code == 200 and api.json()["status"] == "answered"
     finally:
         proxy.shutdown()
-        stop(server)
+        server.process.stop()

@@ -16,8 +16,8 @@ from uuid import uuid4
 
 import numpy as np
 
-from assistant.config import Settings, configure_offline_env
-from assistant.types import Passage
+from vectorstore.offline import configure_offline_env
+from vectorstore.records import Passage, StoredPassage
 
 SPACE_KEY = "embedding_space"
 #: Renewed by every ingest that changes the collection: what snapshots of it are keyed by.
@@ -30,37 +30,35 @@ class IndexUnavailable(RuntimeError):
     """The index is missing, unreadable or built for another model: the message says what to do."""
 
 
-def _client(settings: Settings) -> Any:
+@dataclass(frozen=True)
+class StoreLocation:
+    """Where a collection lives: an embedded directory, or a ``chroma run`` server when
+    ``chroma_url`` is set (``http://host:port``)."""
+
+    index_dir: Path
+    collection: str = "passages"
+    chroma_url: str | None = None
+
+    def describe(self) -> str:
+        """Where the index lives, for messages."""
+        return self.chroma_url or str(self.index_dir)
+
+
+def _client(location: StoreLocation) -> Any:
     configure_offline_env()
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
+    if location.chroma_url:
+        url = urlparse(location.chroma_url)
         return chromadb.HttpClient(
             host=url.hostname or "127.0.0.1",
             port=url.port or 8000,
             ssl=url.scheme == "https",
             settings=chroma_settings,
         )
-    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
-
-
-def describe_location(settings: Settings) -> str:
-    """Where the index lives, for messages."""
-    return settings.chroma_url or str(settings.index_dir)
-
-
-@dataclass(frozen=True)
-class StoredPassage:
-    """What the store knows of a passage without its vector: enough to diff a re-ingest."""
-
-    id: str
-    source: str
-    start: int
-    end: int
-    paragraph: int
+    return chromadb.PersistentClient(path=str(location.index_dir), settings=chroma_settings)
 
 
 class PassageStore:
@@ -72,26 +70,26 @@ class PassageStore:
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
-    def open(cls, settings: Settings, space: str, *, create: bool) -> PassageStore:
+    def open(cls, location: StoreLocation, space: str, *, create: bool) -> PassageStore:
         """Open the collection; with ``create`` make it when missing. Errors say what to run."""
-        where = describe_location(settings)
-        if not create and not settings.chroma_url and not Path(settings.index_dir).is_dir():
+        where = location.describe()
+        if not create and not location.chroma_url and not Path(location.index_dir).is_dir():
             raise IndexUnavailable(f"No index at {where}: run `python app.py ingest` first.")
         try:
-            client = _client(settings)
+            client = _client(location)
             if create:
                 collection = client.get_or_create_collection(
-                    settings.collection,
+                    location.collection,
                     embedding_function=None,
                     metadata={SPACE_KEY: space},
                     configuration={"hnsw": {"space": "cosine"}},
                 )
             else:
-                collection = client.get_collection(settings.collection, embedding_function=None)
+                collection = client.get_collection(location.collection, embedding_function=None)
         except Exception as exc:  # chroma raises many types; all mean "index unusable"
             if not create and "does not exist" in str(exc).lower():
                 raise IndexUnavailable(
-                    f"No collection {settings.collection!r} at {where}: "
+                    f"No collection {location.collection!r} at {where}: "
                     "run `python app.py ingest` first."
                 ) from exc
             raise IndexUnavailable(
@@ -108,32 +106,32 @@ class PassageStore:
         return cls(collection, space)
 
     @staticmethod
-    def _stored_metadata(settings: Settings) -> dict[str, Any] | None:
+    def _stored_metadata(location: StoreLocation) -> dict[str, Any] | None:
         """The collection's metadata as stored now, or None when there is no collection."""
-        if not settings.chroma_url and not Path(settings.index_dir).is_dir():
+        if not location.chroma_url and not Path(location.index_dir).is_dir():
             return None
-        for collection in _client(settings).list_collections():
-            if collection.name == settings.collection:
+        for collection in _client(location).list_collections():
+            if collection.name == location.collection:
                 return dict(collection.metadata or {})
         return None
 
     @staticmethod
-    def stored_space(settings: Settings) -> str | None:
+    def stored_space(location: StoreLocation) -> str | None:
         """The vector space an existing collection was built in, or None when there is none."""
-        return (PassageStore._stored_metadata(settings) or {}).get(SPACE_KEY)
+        return (PassageStore._stored_metadata(location) or {}).get(SPACE_KEY)
 
     @staticmethod
-    def current_version(settings: Settings) -> str | None:
+    def current_version(location: StoreLocation) -> str | None:
         """The collection's version now: another process may have re-ingested since it was
         opened (~1 ms, embedded or server); None while it is written or when it is gone."""
-        return _version(PassageStore._stored_metadata(settings))
+        return _version(PassageStore._stored_metadata(location))
 
     @staticmethod
-    def drop(settings: Settings) -> None:
+    def drop(location: StoreLocation) -> None:
         """Delete the collection (``ingest --rebuild``); a missing one is fine."""
-        client = _client(settings)
-        if settings.collection in [c.name for c in client.list_collections()]:
-            client.delete_collection(settings.collection)
+        client = _client(location)
+        if location.collection in [c.name for c in client.list_collections()]:
+            client.delete_collection(location.collection)
 
     # -- reading ---------------------------------------------------------------------------
     @property

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.config import Settings, configure_offline_env
+from vectorstore.offline import configure_offline_env
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 BACKENDS = ("onnx", "onnx-int8", "torch")
@@ -203,17 +203,14 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
     partial.replace(target)
 
 
-def load_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings ask for; fails loudly when the backend is unknown."""
-    backend = settings.embedding_backend
+def load_embedder(backend: str, model_cache_dir: Path, threads: int, batch_size: int) -> Embedder:
+    """The embedder of ``backend`` (see :data:`BACKENDS`); fails loudly when it is unknown."""
     model_dir = bundled_model_dir()
     if backend == "torch":
-        return TorchEmbedder(model_dir, settings.threads, settings.embed_batch_size)
+        return TorchEmbedder(model_dir, threads, batch_size)
     if backend in ("onnx", "onnx-int8"):
         quantize = backend == "onnx-int8"
-        onnx_path = export_onnx(model_dir, settings.model_cache_dir, quantize=quantize)
+        onnx_path = export_onnx(model_dir, model_cache_dir, quantize=quantize)
         space = MODEL_NAME + ("#int8" if quantize else "")
-        return OnnxEmbedder(
-            onnx_path, model_dir, settings.threads, settings.embed_batch_size, space
-        )
+        return OnnxEmbedder(onnx_path, model_dir, threads, batch_size, space)
     raise ValueError(f"Unknown embedding backend {backend!r}; choose one of {', '.join(BACKENDS)}")

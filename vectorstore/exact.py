@@ -1,6 +1,6 @@
 """Passage vectors held in memory: exact nearest neighbours and the similarity of any passage.
 
-The vectors come from Chroma, through the index snapshot (:mod:`assistant.snapshot`), so
+The vectors come from Chroma, through the index snapshot (:mod:`vectorstore.snapshot`), so
 Chroma stays the single source of truth. Up to a few tens of thousands of passages a
 matrix-vector scan is exact and faster than a round trip through Chroma's HNSW index (~0.05 ms
 against ~1.1 ms for the article). Beyond, :class:`vectorstore.hnsw.HnswIndex` proposes the

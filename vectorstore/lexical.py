@@ -1,7 +1,7 @@
 """BM25 over stemmed words: exact names and rare terms that dense vectors blur.
 
 Built from the store's passages (the store stays the single source of truth, so replicas
-sharing a Chroma server agree) and saved with the index snapshot (:mod:`assistant.snapshot`).
+sharing a Chroma server agree) and saved with the index snapshot (:mod:`vectorstore.snapshot`).
 Scoring touches only the postings of the query's terms, so a query costs the same whether
 the index has 20 passages or 200,000.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from assistant.text import stems
+from vectorstore.analysis import stems
 
 #: A term's postings: passage rows (int32) and their BM25 weights (float32), aligned.
 Postings = tuple[np.ndarray, np.ndarray]
@@ -54,7 +54,11 @@ class BM25Index:
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Rows and scores of the ``k`` best passages with a positive score, best first."""
-        postings = [self.postings[t] for t in set(stems(query)) if t in self.postings]
+        return self.search_stems(stems(query), k)
+
+    def search_stems(self, terms: Iterable[str], k: int) -> list[tuple[int, float]]:
+        """:meth:`search` for a query already stemmed (:func:`vectorstore.analysis.stems`)."""
+        postings = [self.postings[t] for t in set(terms) if t in self.postings]
         if not postings or k <= 0:
             return []
         # Common words ("said", "report") have long postings but low weights: score only the

@@ -24,15 +24,25 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.config import Settings
-from assistant.lexical import BM25Index
-from assistant.types import Passage
 from vectorstore.chroma_store import PassageStore
 from vectorstore.exact import DenseIndex, ExactVectors
 from vectorstore.hnsw import HnswIndex
+from vectorstore.lexical import BM25Index
+from vectorstore.records import Passage
 
 FORMAT = 2
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SnapshotOptions:
+    """Where snapshots are kept and how large collections are searched."""
+
+    root: Path
+    #: Above this many passages an HNSW graph proposes candidates (float16 vectors score them).
+    exact_search_max: int = 20_000
+    #: HNSW search breadth.
+    ef_search: int = 128
 
 
 @dataclass
@@ -53,38 +63,38 @@ class IndexSnapshot:
         return self.hnsw if self.hnsw is not None else self.vectors
 
 
-def load_index(store: PassageStore, settings: Settings) -> IndexSnapshot:
+def load_index(store: PassageStore, options: SnapshotOptions) -> IndexSnapshot:
     """The snapshot of the store's current version, taken (and saved) first when missing."""
-    path = _path(store, settings)
+    path = _path(store, options)
     if path is None:  # no version (from before versions, or being written): read it as is
-        return _read_from_store(store, settings)
+        return _read_from_store(store, options)
     if path.is_dir():
         try:
-            return _read(path, settings.ef_search)
+            return _read(path, options.ef_search)
         except (OSError, RuntimeError, ValueError, KeyError) as exc:
             log.warning("snapshot %s is unreadable (%s); rebuilding it from the index", path, exc)
             shutil.rmtree(path, ignore_errors=True)
-    return _take(store, settings, path)
+    return _take(store, options, path)
 
 
-def save_snapshot(store: PassageStore, settings: Settings) -> None:
+def save_snapshot(store: PassageStore, options: SnapshotOptions) -> None:
     """Take and save the snapshot unless it exists: ingest calls this so that the next
     start-up is fast (an index without a version has nothing to key it by)."""
-    path = _path(store, settings)
+    path = _path(store, options)
     if path is not None and not path.is_dir():
-        _take(store, settings, path)
+        _take(store, options, path)
 
 
-def _path(store: PassageStore, settings: Settings) -> Path | None:
+def _path(store: PassageStore, options: SnapshotOptions) -> Path | None:
     version = store.version
     if version is None:
         return None
-    kind = "hnsw" if store.count() > settings.exact_search_max else "exact"
-    return settings.snapshot_root / f"{store.name}-{version}-{kind}"
+    kind = "hnsw" if store.count() > options.exact_search_max else "exact"
+    return options.root / f"{store.name}-{version}-{kind}"
 
 
-def _take(store: PassageStore, settings: Settings, path: Path) -> IndexSnapshot:
-    snapshot = _read_from_store(store, settings)
+def _take(store: PassageStore, options: SnapshotOptions, path: Path) -> IndexSnapshot:
+    snapshot = _read_from_store(store, options)
     version = str(snapshot.version)  # ``path`` is named after it
     try:
         _write(snapshot, path, version)
@@ -94,16 +104,16 @@ def _take(store: PassageStore, settings: Settings, path: Path) -> IndexSnapshot:
     return snapshot
 
 
-def _read_from_store(store: PassageStore, settings: Settings) -> IndexSnapshot:
+def _read_from_store(store: PassageStore, options: SnapshotOptions) -> IndexSnapshot:
     """Read every passage and vector from Chroma, build BM25 and (when large) HNSW."""
     passages, matrix = store.passages_with_vectors()
-    large = len(passages) > settings.exact_search_max
+    large = len(passages) > options.exact_search_max
     vectors = np.ascontiguousarray(matrix, dtype=np.float16 if large else np.float32)
     return IndexSnapshot(
         passages,
         ExactVectors(vectors),
         BM25Index.build([p.text for p in passages]),
-        HnswIndex.build(matrix, settings.ef_search) if large else None,
+        HnswIndex.build(matrix, options.ef_search) if large else None,
         store.version,
     )
 

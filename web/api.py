@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import tomllib
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from assistant.config import REPO_ROOT, Settings
-from assistant.live import LiveAssistant
-from assistant.service import Assistant, InvalidQuestion
-from assistant.types import Answer, Message
-from assistant.web.security import api_key_guard
-from vectorstore.chroma_store import IndexUnavailable
+from assistant import REPO_ROOT, Answer, Assistant, InvalidQuestion, Message, Settings
+from web.security import api_key_guard
 
 #: Longest conversation a request may carry; a follow-up needs only the last few turns.
 MAX_HISTORY = 200
 
 
-class HistoryMessage(BaseModel):
-    role: Literal["user", "assistant"]
-    content: str
-
-
 class AskRequest(BaseModel):
     question: str = Field(description="The question; cleaned, at most ASSISTANT_MAX_QUESTION_CHARS")
-    history: list[HistoryMessage] = Field(
+    history: list[Message] = Field(
         default_factory=list, max_length=MAX_HISTORY, description="Earlier turns, oldest first"
     )
 
@@ -74,7 +65,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
 
 
-def api_router(settings: Settings, assistant: Assistant | LiveAssistant) -> APIRouter:
+def api_router(settings: Settings, assistant: Assistant) -> APIRouter:
     router = APIRouter()
     guarded = [Depends(api_key_guard(settings))]
     errors: dict[int | str, dict[str, Any]] = {
@@ -84,21 +75,17 @@ def api_router(settings: Settings, assistant: Assistant | LiveAssistant) -> APIR
             (401, "Missing or wrong API key (when one is configured)"),
             (413, "Question too long"),
             (422, "Empty question or malformed body"),
-            (503, "Index unavailable"),
         )
     }
 
     @router.post("/api/ask", response_model=Answer, responses=errors, dependencies=guarded)
     def ask(body: AskRequest) -> JSONResponse:
         """Answer a question in a conversation; the answer object is the CLI's ``--json``."""
-        history = [Message(m.role, m.content) for m in body.history]
         try:
-            answer = assistant.ask(body.question, history)
+            answer = assistant.ask(body.question, body.history)
         except InvalidQuestion as exc:
             status = 413 if exc.kind == "too_long" else 422
             return _error(status, f"{exc.kind}_question", str(exc))
-        except IndexUnavailable as exc:
-            return _error(503, "index_unavailable", str(exc))
         return JSONResponse(answer.to_dict())
 
     @router.get("/healthz", response_model=Health)

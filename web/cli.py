@@ -1,4 +1,4 @@
-"""``python app.py serve`` and ``python app.py feedback export``: the web front end (issue 4)."""
+"""``python app.py serve`` and ``python app.py feedback export``: the web front end."""
 
 from __future__ import annotations
 
@@ -7,24 +7,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings, configure_offline_env
+from assistant import Settings, configure_offline_env
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Load the model once, ingest the default corpus when there is no index, then serve."""
     configure_offline_env()
-    from assistant.embedder import load_embedder
-    from assistant.live import LiveAssistant
-    from vectorstore.chroma_store import IndexUnavailable, PassageStore
+    from assistant import Assistant, IndexUnavailable, load_embedder
+    from vectorstore import PassageStore
 
     host = args.host or settings.host
     port = args.port or settings.port
     embedder = load_embedder(settings)
     try:
-        PassageStore.open(settings, embedder.space, create=False)
+        PassageStore.open(settings.store_location, embedder.space, create=False)
     except IndexUnavailable as missing:
-        from ingest.loader import IngestError
-        from ingest.pipeline import ingest
+        from ingest import IngestError, ingest
 
         print(f"index not usable ({missing}); ingesting {settings.data_dir}", file=sys.stderr)
         try:
@@ -34,16 +32,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         print(report.summary(), file=sys.stderr)
     try:
-        assistant = LiveAssistant(settings, embedder)
+        assistant = Assistant(settings, embedder)
     except IndexUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if settings.reload_interval > 0:
-        assistant.start(settings.reload_interval)  # a re-ingest is served without a restart
+        assistant.start_reloading(settings.reload_interval)  # re-ingests served without restart
 
     import uvicorn
 
-    from assistant.web.server import create_app
+    from web.server import create_app
 
     app = create_app(settings, assistant)
     print(f"serving on http://{host}:{port}/ (API: /api/ask, embed: /embed)", file=sys.stderr)
@@ -59,7 +57,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.web.feedback import FeedbackStore
+    from web.feedback import FeedbackStore
 
     count = FeedbackStore(Path(settings.feedback_db)).export_csv(Path(args.file))
     print(f"{count} rating(s) written to {args.file}")

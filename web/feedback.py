@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.csv_cells import inert
+from assistant import inert
 
 COLUMNS = ("id", "created_at", "rating", "question", "answer", "citations")
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from assistant.types import Passage
+from assistant import Passage
 
 #: Longer rejected questions are shown cut to this many characters.
 SHOWN_REJECTED_CHARS = 300
@@ -80,11 +80,13 @@ def rejected_question(question: str) -> str:
     return user_message(f"{shown}… ({len(question):,} characters)")
 
 
-def answer_message(answer: Mapping[str, Any], viewer: SourceViewer, *, partial: str = "") -> str:
-    """The answer (or its first ``partial`` characters while streaming) with its sources."""
-    if partial:
-        return f'<div class="a-text">{text_html(partial)}</div>'
-    parts = [f'<div class="a-text">{text_html(answer["answer"])}</div>']
+def answer_message(answer: Mapping[str, Any], viewer: SourceViewer, *, final: bool = True) -> str:
+    """The answer with its sources, or the refusal with its reason muted under it; while it
+    streams (``final`` false) its text lacks the ``final`` class pages and tests wait for."""
+    state = "a-text final" if final else "a-text"
+    parts = [f'<div class="{state}">{text_html(answer["answer"])}</div>']
+    if answer.get("reason"):
+        parts.append(f'<div class="reason">{html.escape(answer["reason"])}</div>')
     if answer["search_query"] != answer["question"]:
         parts.append(
             f'<div class="searched">Searched for: {html.escape(answer["search_query"])}</div>'

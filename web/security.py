@@ -14,7 +14,7 @@ from fastapi import FastAPI, HTTPException, Request
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.config import Settings
+from assistant import Settings
 
 
 def split_list(value: str, sep: str = ",") -> list[str]:

@@ -10,20 +10,18 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 
-from assistant.config import Settings
-from assistant.live import LiveAssistant
-from assistant.service import Assistant
-from assistant.web import api, security
-from assistant.web.feedback import FeedbackStore
-from assistant.web.render import SourceViewer
-from assistant.web.ui import CSS, EMBED_CSS, build_chat
+from assistant import Assistant, Settings
+from web import api, security
+from web.feedback import FeedbackStore
+from web.render import SourceViewer
+from web.ui import CSS, EMBED_CSS, build_chat
 
 #: The web component's entry point inside the installed package; it imports ./assets/…,
 #: which the chat mounted at ``/`` serves, so it must be served from the site root.
 GRADIO_JS = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
 
 
-def create_app(settings: Settings, assistant: Assistant | LiveAssistant) -> FastAPI:
+def create_app(settings: Settings, assistant: Assistant) -> FastAPI:
     """The whole server for one assistant (its passages let sources show their paragraph)."""
     app = FastAPI(
         title="News QA assistant",

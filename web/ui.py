@@ -12,13 +12,10 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.live import LiveAssistant
-from assistant.service import Assistant, InvalidQuestion
-from assistant.types import Message
-from assistant.web import render
-from assistant.web.feedback import FeedbackStore
-from assistant.web.render import SourceViewer
-from vectorstore.chroma_store import IndexUnavailable
+from assistant import Assistant, InvalidQuestion, Message
+from web import render
+from web.feedback import FeedbackStore
+from web.render import SourceViewer
 
 EXAMPLES = (
     "What did Lee raise about Hanwha Ocean?",
@@ -26,14 +23,11 @@ EXAMPLES = (
     "Who is the president of France?",
 )
 
-#: Characters added per streamed update (the answer is extractive, so it is ready at once).
-STREAM_STEP = 24
-
 Turn = dict[str, Any]
 
 CSS = """
 .a-text, .q-text { white-space: pre-wrap; overflow-wrap: anywhere; }
-.searched { margin-top: .4em; font-size: .85em; opacity: .75; }
+.searched, .reason { margin-top: .4em; font-size: .85em; opacity: .75; }
 .sources { margin-top: .6em; font-size: .9em; }
 .sources-title { font-weight: 600; }
 details.source summary { cursor: pointer; }
@@ -102,21 +96,13 @@ class ChatHandlers:
         asked = [*conversation, {"role": "user", "content": question}]
         waiting = {"role": "assistant", "content": "<div class='a-text'>…</div>"}
         yield [*bubbles(asked, self.viewer), waiting], conversation, ""
-        try:
-            answer = self.assistant.ask(question, history_of(conversation)).to_dict()
-        except IndexUnavailable as exc:
-            done = [*asked, {"role": "assistant", "content": str(exc), "error": True}]
-            yield bubbles(done, self.viewer), done, ""
-            return
-        text = answer["answer"]
-        for end in range(STREAM_STEP, len(text), STREAM_STEP):
-            partial = render.answer_message(answer, self.viewer, partial=text[:end] + "…")
-            yield (
-                [*bubbles(asked, self.viewer), {"role": "assistant", "content": partial}],
-                (conversation),
-                "",
-            )
-        done = [*asked, {"role": "assistant", "content": text, "answer": answer}]
+        answer: dict[str, Any] = {}
+        for partial in self.assistant.stream(question, history_of(conversation)):
+            answer = partial.to_dict()
+            partial = render.answer_message(answer, self.viewer, final=False)
+            shown = {"role": "assistant", "content": partial}
+            yield [*bubbles(asked, self.viewer), shown], conversation, ""
+        done = [*asked, {"role": "assistant", "content": answer["answer"], "answer": answer}]
         yield bubbles(done, self.viewer), done, ""
 
     def like(self, conversation: list[Turn] | None, data: gr.LikeData) -> None:
@@ -138,7 +124,7 @@ class ChatHandlers:
 
 
 def build_chat(
-    assistant: Assistant | LiveAssistant,
+    assistant: Assistant,
     viewer: SourceViewer,
     feedback: FeedbackStore,
     *,

@@ -1,0 +1,126 @@
+"""The question analysed once: what to search, what kind of answer it wants, its names.
+
+Every later step (retrieval, answerability, answering) reads this analysis instead of
+re-tokenising the question. Follow-ups are resolved here without an LLM: a question
+*depends* on the conversation when it uses an anaphor ("they", "he", "it"), asks for
+something new ("what else", "any other"), or names no topic of its own ("And then?"). A
+dependent question is searched together with the topic words of the previous (already
+resolved) question, so context carries along a chain of follow-ups. "What else …" questions
+also skip the passages the conversation has already shown, and "… besides the sanctions"
+demotes passages about what the user put aside.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.answer_type import AnswerType, expected_type
+from assistant.question_words import (
+    ANAPHORS,
+    NOVELTY_CUES,
+    proper_names,
+    topic_stems,
+    topic_words,
+)
+from assistant.types import Message
+from vectorstore.analysis import stem, stems, words
+
+_ASIDE = re.compile(
+    r"\b(?:besides|apart from|aside from|other than|except(?: for)?|beyond|not counting)\s+"
+    r"(?:the\s+|a\s+|an\s+|his\s+|her\s+|their\s+|its\s+)?([^?,.;]+)",
+    re.IGNORECASE,
+)
+#: Topic words of the previous question carried into a dependent one, at most.
+_MAX_CARRIED = 8
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """One text to search for, with the analyses retrieval and answerability need."""
+
+    text: str
+    #: Stems of its non-stopword words: the terms of lexical search.
+    stems: tuple[str, ...]
+    #: Stems of its topic words: a topic absent from the documents is a sign of no answer.
+    topic_stems: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> SearchText:
+        return cls(text, tuple(stems(text)), tuple(topic_stems(text)))
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question in its conversation, analysed once for every later step."""
+
+    question: str
+    #: What to search, in order: the resolved query, then fallbacks tried when it finds no
+    #: answer (the question with context it did not seem to need: "Which firm's subsidiaries
+    #: were affected?" after a question about Hanwha Ocean leans on it without a pronoun).
+    searches: tuple[SearchText, ...]
+    #: The kind of answer asked for ("How many …" → a count), when the question says.
+    answer_type: AnswerType | None
+    #: Capitalised words and numbers of the question: names the documents must use.
+    names: tuple[str, ...]
+    #: The question's own topic stems (not the context carried into the search).
+    topic_stems: frozenset[str]
+    #: The user asked for something not yet given: skip passages already shown.
+    wants_new: bool = False
+    #: Stems of what the user put aside ("besides X"): passages with them rank last.
+    set_aside: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a question is searched given the conversation: the query, then its fallbacks."""
+
+    search_query: str
+    fallbacks: tuple[str, ...] = ()
+
+
+def depends_on_context(question: str) -> bool:
+    tokens = words(question)
+    return any(t in ANAPHORS or t in NOVELTY_CUES for t in tokens) or not topic_words(question)
+
+
+def resolve(question: str, previous_queries: Sequence[str]) -> Resolution:
+    """Resolve ``question`` given the resolved queries of the earlier turns (oldest first)."""
+    contextual = question
+    if previous_queries:
+        own = {stem(w) for w in topic_words(question)}
+        carried = [w for w in topic_words(previous_queries[-1]) if stem(w) not in own]
+        if carried:
+            contextual = f"{question} {' '.join(carried[:_MAX_CARRIED])}"
+    if contextual == question:
+        return Resolution(question)
+    if depends_on_context(question):
+        return Resolution(contextual)
+    return Resolution(question, (contextual,))
+
+
+def resolve_conversation(question: str, history: Sequence[Message]) -> Resolution:
+    """Resolve every earlier user turn in order, then the question, so context chains."""
+    resolved: list[str] = []
+    for message in history:
+        if message.role == "user":
+            resolved.append(resolve(message.content, resolved).search_query)
+    return resolve(question, resolved)
+
+
+def analyse(question: str, history: Sequence[Message] = ()) -> Query:
+    """The one analysis of ``question`` (already cleaned) in its conversation."""
+    resolution = resolve_conversation(question, history)
+    aside = frozenset(stem(w) for m in _ASIDE.finditer(question) for w in topic_words(m[1]))
+    return Query(
+        question=question,
+        searches=tuple(
+            SearchText.of(text) for text in (resolution.search_query, *resolution.fallbacks)
+        ),
+        answer_type=expected_type(question),
+        names=tuple(proper_names(question)),
+        topic_stems=frozenset(topic_stems(question)),
+        wants_new=bool(set(words(question)) & NOVELTY_CUES),
+        set_aside=aside,
+    )

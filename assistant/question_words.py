@@ -1,0 +1,61 @@
+"""The words of questions: which frame a question, which lean on the conversation, which name
+its topic. Shared by question analysis, answer typing and the answerer."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from vectorstore.analysis import STOPWORDS, stem, words
+
+#: Verbs and nouns that frame a question ("what did X *say* about Y") rather than name its topic:
+#: searched for, but their absence from the documents says nothing about answerability.
+FRAMING_WORDS = frozenset(
+    """say said says tell told mention mentioned mentions discuss discussed talk talked talks
+    think thought happen happened happens describe described explain explained note noted
+    state stated claim claimed get got make made give gave go went come came take took know known
+    thing things way ways kind kinds type types name named anything something one ones two
+    article text document documents report reported according place long end purpose reason
+    time times main key happen""".split()
+)
+#: Words that make a question lean on the conversation (and a sentence on the one before it).
+ANAPHORS = frozenset(
+    "he him his she her hers they them their theirs it its this that these those there then "
+    "that's it's".split()
+)
+#: Words asking for something not given yet ("what *else*", "any *other*").
+NOVELTY_CUES = frozenset("else other others another besides too also additionally more".split())
+
+
+def topic_words(text: str) -> list[str]:
+    """Words that name what a text is about (no stopwords, framing words or anaphors), once each."""
+    seen: dict[str, None] = {}
+    for w in words(text):
+        if w not in STOPWORDS and w not in FRAMING_WORDS and w not in ANAPHORS:
+            seen.setdefault(w, None)
+    return list(seen)
+
+
+def topic_stems(text: str) -> list[str]:
+    """Stems of the words that name what a question is about (no stopwords, no framing words)."""
+    seen: dict[str, None] = {}
+    for w in words(text):
+        if w not in STOPWORDS and w not in FRAMING_WORDS:
+            seen.setdefault(stem(w), None)
+    return list(seen)
+
+
+def proper_names(text: str) -> list[str]:
+    """Capitalised words and numbers that are not the first word of the text: likely names.
+
+    ("Who is the president of *France*?") A name the documents never use means they can't
+    answer the question.
+    """
+    tokens = re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", text))
+    names = []
+    for i, token in enumerate(tokens):
+        if token.casefold() in STOPWORDS:
+            continue
+        if token.isdigit() or (i > 0 and token[0].isupper()):
+            names.append(token)
+    return names

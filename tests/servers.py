@@ -1,0 +1,105 @@
+"""Real server processes on a free loopback port, started and awaited the same way by the
+tests and the benchmarks: ``app.py serve`` and ``chroma run``."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """A server subprocess on a free port; :meth:`wait_healthy` returns once its health
+    route answers 200 (or raises with the end of its log when it exits or times out)."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        *,
+        port: int,
+        health_path: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.port = port
+        self.url = f"http://{HOST}:{port}"
+        self.health_url = self.url + health_path
+        self.started = time.perf_counter()
+        # A file, not a pipe: access logs under load would fill a pipe and stall the server.
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            list(command),
+            cwd=REPO_ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def wait_healthy(self, timeout: float = 120.0) -> float:
+        """Seconds from start to the first 200 of the health route."""
+        deadline = self.started + timeout
+        with httpx.Client(timeout=2.0) as client:
+            while time.perf_counter() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(
+                        f"server exited with {self.proc.returncode}: {self.output()[-3000:]}"
+                    )
+                try:
+                    if client.get(self.health_url).status_code == 200:
+                        return time.perf_counter() - self.started
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.05)  # the next poll of the health route
+        raise TimeoutError(f"no healthy {self.health_url} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.log.close()
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def app_server(env: dict[str, str] | None = None, *args: str) -> ServerProcess:
+    """``python app.py serve`` (not yet awaited)."""
+    port = free_port()
+    command = [sys.executable, "app.py", "serve", "--host", HOST, "--port", str(port), *args]
+    return ServerProcess(command, port=port, health_path="/healthz", env=env)
+
+
+def chroma_server(path: Path) -> ServerProcess:
+    """``chroma run`` over ``path`` (not yet awaited)."""
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    command = [str(chroma), "run", "--path", str(path), "--host", HOST, "--port", str(port)]
+    return ServerProcess(command, port=port, health_path="/api/v2/heartbeat")
