@@ -65,12 +65,21 @@ In = TypeVar("In")
 Out = TypeVar("Out")
 
 
+def observed(config: RunnableConfig | None) -> bool:
+    """True when a callback handler (a tracer included) listens to this run."""
+    callbacks = (config or {}).get("callbacks")
+    if callbacks is None:
+        return False
+    return bool(callbacks if isinstance(callbacks, list) else callbacks.handlers)
+
+
 class Step(Runnable[In, Out], Generic[In, Out]):
     """One named step of the chain: a plain function as a runnable that reports itself to
     callbacks (``on_chain_start``/``end`` under its name) and passes ``config`` on.
 
-    Unlike ``RunnableLambda`` it doesn't inspect the function's signature on every call
-    (measured: ~0.9 ms of a 4 ms answer).
+    When nothing listens, the function is called directly: the callback machinery costs
+    ~0.25 ms a step (measured: 1 ms of a 4.3 ms answer for four steps), which is what
+    ``RunnableLambda`` would cost on every call.
     """
 
     def __init__(self, name: str, func: Callable[[In], Out]) -> None:
@@ -78,6 +87,8 @@ class Step(Runnable[In, Out], Generic[In, Out]):
         self.func = func
 
     def invoke(self, input: In, config: RunnableConfig | None = None, **kwargs: Any) -> Out:
+        if not observed(config):
+            return self.func(input)
         return self._call_with_config(self._run, input, config, run_type="chain")
 
     def _run(self, input: In) -> Out:
@@ -94,6 +105,9 @@ class StreamingStep(Step[In, Out]):
     def transform(
         self, input: Iterator[In], config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Out]:
+        if not observed(config):
+            yield from self._generate(input)
+            return
         yield from self._transform_stream_with_config(input, self._generate, config, "chain")
 
     def stream(
