@@ -98,11 +98,18 @@ def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     comparison = compare_runs(old, new)
     if args.json:
-        deltas = [
-            {"metric": name, "old": a, "new": b, "delta": delta}
-            for name, a, b, delta in comparison.deltas
-        ]
-        data = {"deltas": deltas, "fixed": comparison.fixed, "broken": comparison.broken}
+        data = {
+            "deltas": [
+                {"metric": name, "old": a, "new": b, "delta": delta}
+                for name, a, b, delta in comparison.deltas
+            ],
+            "passed_by_kind": [
+                {"kind": name, "old": a, "new": b, "delta": delta}
+                for name, a, b, delta in comparison.kind_deltas
+            ],
+            "fixed": comparison.fixed,
+            "broken": comparison.broken,
+        }
         print(json.dumps(data, ensure_ascii=False))
     else:
         print(format_comparison(comparison, args.old, args.new))

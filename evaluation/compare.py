@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,16 @@ class Run:
     correct: dict[str, bool | None]
 
 
+Delta = tuple[str, Any, Any, float | None]
+
+
 @dataclass(frozen=True)
 class Comparison:
-    deltas: list[tuple[str, Any, Any, float | None]]
+    deltas: list[Delta]
     fixed: list[str]
     broken: list[str]
+    #: ``passed`` per question kind, as (kind, old, new, delta).
+    kind_deltas: list[Delta] = field(default_factory=list)
 
 
 def load_run(directory: Path) -> Run:
@@ -49,19 +54,25 @@ def load_run(directory: Path) -> Run:
 
 def compare_runs(old: Run, new: Run) -> Comparison:
     """Deltas for every metric either run has; flips among questions scored in both."""
-    deltas = []
-    for name in (*COUNTS, *RATE_METRICS, *LATENCY_METRICS):
-        if name not in old.summary and name not in new.summary:
-            continue
-        a, b = old.summary.get(name), new.summary.get(name)
-        delta = (
-            round(b - a, 4) if isinstance(a, int | float) and isinstance(b, int | float) else None
-        )
-        deltas.append((name, a, b, delta))
+    deltas = [
+        _delta(name, old.summary.get(name), new.summary.get(name))
+        for name in (*COUNTS, *RATE_METRICS, *LATENCY_METRICS)
+        if name in old.summary or name in new.summary
+    ]
+    old_kinds, new_kinds = old.summary.get("by_kind") or {}, new.summary.get("by_kind") or {}
+    kind_deltas = [
+        _delta(kind, old_kinds.get(kind, {}).get("passed"), new_kinds.get(kind, {}).get("passed"))
+        for kind in sorted(set(old_kinds) | set(new_kinds))
+    ]
     both = [qid for qid in new.correct if old.correct.get(qid) is not None]
     fixed = [q for q in both if old.correct[q] is False and new.correct[q] is True]
     broken = [q for q in both if old.correct[q] is True and new.correct[q] is False]
-    return Comparison(deltas, fixed, broken)
+    return Comparison(deltas, fixed, broken, kind_deltas)
+
+
+def _delta(name: str, a: Any, b: Any) -> Delta:
+    numbers = isinstance(a, int | float) and isinstance(b, int | float)
+    return name, a, b, round(b - a, 4) if numbers else None
 
 
 def _show(value: Any) -> str:
@@ -80,6 +91,11 @@ def format_comparison(comparison: Comparison, old_name: str, new_name: str) -> s
     for name, a, b, delta in comparison.deltas:
         shown = "" if delta is None else f"{delta:+g}"
         lines.append(f"{name:<26}{_show(a):>12}{_show(b):>12}{shown:>10}")
+    if comparison.kind_deltas:
+        lines += ["", f"{'passed, by kind':<26}{'old':>12}{'new':>12}{'delta':>10}"]
+        for name, a, b, delta in comparison.kind_deltas:
+            shown = "" if delta is None else f"{delta:+g}"
+            lines.append(f"{name:<26}{_show(a):>12}{_show(b):>12}{shown:>10}")
     lines.append("")
     lines.append(f"fixed ({len(comparison.fixed)}): {', '.join(comparison.fixed) or '-'}")
     lines.append(f"broken ({len(comparison.broken)}): {', '.join(comparison.broken) or '-'}")

@@ -124,8 +124,37 @@ def latencies(pairs: Sequence[Pair]) -> list[float]:
     return [a.latency_ms for _, a in pairs if a.status != "error"]
 
 
+#: Per-kind metrics (``by_kind`` in summary.json): ``passed`` is the share of the kind's scored
+#: questions judged correct (an answer for answerable ones, a refusal for unanswerable ones).
+KIND_METRICS = ("passed", "correct", "hit@1", "refusal_rate")
+
+
+def passed(pairs: Sequence[Pair]) -> float | None:
+    """Share of scored questions judged correct, answerable or not."""
+    return rate([is_correct(q, a) for q, a in pairs if scored_as(q) != "unscored"])
+
+
+def by_kind(pairs: Sequence[Pair]) -> dict[str, dict[str, Any]]:
+    """Metrics per question ``kind`` (questions without one are left out), kinds sorted."""
+    groups: dict[str, list[Pair]] = {}
+    for q, a in pairs:
+        if q.kind:
+            groups.setdefault(q.kind, []).append((q, a))
+    return {
+        name: {
+            "n": len(group),
+            "passed": passed(group),
+            "correct": correct(group),
+            "hit@1": hit_at(group, 1),
+            "refusal_rate": refusal_rate(group),
+        }
+        for name, group in sorted(groups.items())
+    }
+
+
 def summarize(pairs: Sequence[Pair], n_skipped: int = 0) -> dict[str, Any]:
-    """The flat ``summary.json``: counts, then rates, then latency percentiles."""
+    """``summary.json``: counts, then rates, then latency percentiles, then ``by_kind`` when
+    the questions have kinds."""
     kinds = [scored_as(q) for q, _ in pairs]
     rates: dict[str, Callable[[Sequence[Pair]], float | None]] = {
         "correct": correct,
@@ -151,6 +180,7 @@ def summarize(pairs: Sequence[Pair], n_skipped: int = 0) -> dict[str, Any]:
         **{name: metric(pairs) for name, metric in rates.items()},
         "latency_p50_ms": None if p50 is None else round(p50, 1),
         "latency_p95_ms": None if p95 is None else round(p95, 1),
+        **({"by_kind": kinds_seen} if (kinds_seen := by_kind(pairs)) else {}),
     }
 
 

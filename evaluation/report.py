@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from evaluation.metrics import RATE_METRICS, Pair
+from evaluation.metrics import KIND_METRICS, RATE_METRICS, Pair
 from evaluation.scoring import failure_reasons, scored_as
 
 HEADLINE = ("correct", "refusal_rate", "followup_correct", "hit@3", "mrr")
@@ -175,6 +175,24 @@ def all_questions(pairs: Sequence[Pair]) -> str:
     )
 
 
+def kind_table(summary: Mapping[str, Any]) -> str:
+    """Metrics per question kind (empty when the set has no kinds)."""
+    kinds: Mapping[str, Mapping[str, Any]] = summary.get("by_kind") or {}
+    if not kinds:
+        return ""
+    head = "".join(f"<th>{escape(m)}</th>" for m in ("kind", "n", *KIND_METRICS))
+    rows = "".join(
+        f"<tr><td>{escape(kind)}</td><td>{values.get('n', 0)}</td>"
+        + "".join(f"<td>{_fmt(values.get(m))}</td>" for m in KIND_METRICS)
+        + "</tr>"
+        for kind, values in kinds.items()
+    )
+    return (
+        f'<h2>By kind</h2><table id="by-kind"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+    )
+
+
 def render_report(
     pairs: Sequence[Pair],
     summary: Mapping[str, Any],
@@ -221,6 +239,6 @@ def render_report(
         f"<figure>{bar_chart(summary)}<figcaption class='muted'>rates, 0–1</figcaption></figure>"
         f"<figure>{histogram(times)}<figcaption class='muted'>latency per question"
         "</figcaption></figure></div>"
-        f"<h2>Failed questions</h2>{failure_table(pairs)}{skipped}"
+        f"{kind_table(summary)}<h2>Failed questions</h2>{failure_table(pairs)}{skipped}"
         f"<h2>All questions</h2>{all_questions(pairs)}</body></html>"
     )
