@@ -4,6 +4,7 @@ retrieval, answerability, answerers, the chain and the assistant service.
 Imports nothing from ``ingest``, ``web`` or ``evaluation``; front ends import from here.
 """
 
+from assistant import ranking
 from assistant.answerer import Answerer, ExtractiveAnswerer
 from assistant.citations import Draft
 from assistant.config import REPO_ROOT, Settings, configure_offline_env
@@ -45,4 +46,5 @@ __all__ = [
     "configure_offline_env",
     "inert",
     "load_embedder",
+    "ranking",
 ]

@@ -1,19 +1,21 @@
-"""What kind of answer a question asks for, and whether a sentence contains one.
+"""What kind of answer a question asks for, and which answers of that kind a sentence offers.
 
 Classic factoid-QA answer typing: "How long …" wants a duration, "How many X …" a count of
-X, "When …" a time, "Who …" a person, "Where …" a place. A sentence that holds the asked-for
-kind of answer ranks higher, and a specific kind (duration, count, time) found in the best
-sentence shows the documents do answer, even when the question words it differently
-("How long did the summit *last*?" → "a 100-minute summit").
+X, "When …"/"since when"/"what year" a time, "Who …", "Where …", "Which city / firm / sea …"
+and "full name" a name (of a person, place or organisation). A sentence *answers the type*
+when it holds such an answer that the question doesn't already contain: "Where was the APEC
+meeting held?" is answered by "… in Gyeongju", not by a sentence that only repeats "APEC".
+This is one feature of the answer model (:mod:`assistant.ranking`), not a rule on its own.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from assistant.question_words import topic_stems
-from vectorstore.analysis import stem, words
+from vectorstore.analysis import stem, stems, words
 
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -31,23 +33,31 @@ _TIME = re.compile(
     r"\b(?:yesterday|today|tomorrow|tonight|last (?:week|month|year)|next (?:week|month|year))\b",
     re.IGNORECASE,
 )
-_NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+(?: [A-Z][a-z]+)+")
-_PLACE = re.compile(r"\b(?:in|at|near|from|to|of) (?:the )?(?:[A-Z][\w-]*)(?: [A-Z][\w-]*)*")
+#: A proper name: capitalised words (or an acronym) after the sentence's first word.
+_NAME = re.compile(
+    r"(?<!^)(?<![.!?] )\b(?:[A-Z][\w’'-]*[a-z0-9][\w’'-]*|[A-Z]{2,})(?: [A-Z][\w’'-]+)*"
+)
+
+#: Nouns that, asked for with "which/what", want a name.
+_NAMED_THINGS = (
+    "city town country nation sea ocean island region province place venue location capital "
+    "firm company companies group organisation organization agency bank forum body institution "
+    "corporation business shipbuilder event gathering summit person leader president minister "
+    "official man woman name names"
+)
+_WHICH_NAME = re.compile(rf"\b(?:which|what)\s+(?:\w+\s+)?(?:{'|'.join(_NAMED_THINGS.split())})\b")
 
 
 @dataclass(frozen=True)
 class AnswerType:
+    #: ``duration``, ``count``, ``time`` or ``name``.
     kind: str
     #: For counts: stems of the counted thing ("How many *agreements*").
     counted: frozenset[str] = frozenset()
 
-    @property
-    def specific(self) -> bool:
-        """Specific kinds are strong evidence the documents answer; names and places are not."""
-        return self.kind in ("duration", "count", "time")
-
 
 def expected_type(question: str) -> AnswerType | None:
+    """The kind of answer the question asks for, when its wording says."""
     tokens = words(question)
     text = " ".join(tokens)
     if re.search(r"\bhow long\b", text):
@@ -55,31 +65,39 @@ def expected_type(question: str) -> AnswerType | None:
     match = re.search(r"\bhow (?:many|much)\b(.*)", text)
     if match:
         return AnswerType("count", frozenset(topic_stems(match[1])[:2]))
-    if re.search(r"\b(?:when|what year|what date|what time|which year)\b", text):
+    if re.search(r"\b(?:when|what year|what date|what time|which year|since when)\b", text):
         return AnswerType("time")
-    if tokens[:1] == ["who"] or re.search(r"\b(?:who|whom)\b", text):
-        return AnswerType("person")
-    if re.search(r"\bwhere\b", text):
-        return AnswerType("place")
+    if re.search(r"\b(?:who|whom|where|full name|names? of)\b", text) or _WHICH_NAME.search(text):
+        return AnswerType("name")
     return None
 
 
-def contains(answer_type: AnswerType, sentence: str) -> bool:
-    """True when ``sentence`` holds an answer of the asked-for kind."""
+def answers_of(answer_type: AnswerType, sentence: str) -> list[str]:
+    """The answers of the asked-for kind that ``sentence`` offers (empty: none)."""
     kind = answer_type.kind
     if kind == "duration":
-        return bool(_DURATION.search(sentence))
+        return [m[0] for m in _DURATION.finditer(sentence)]
     if kind == "time":
-        return bool(_TIME.search(sentence))
-    if kind == "person":
-        return bool(_NAME.search(sentence))
-    if kind == "place":
-        return bool(_PLACE.search(sentence))
+        return [m[0] for m in _TIME.finditer(sentence)]
+    if kind == "name":
+        return [m[0] for m in _NAME.finditer(sentence)]
     if kind == "count":
         tokens = words(sentence)
+        found = []
         for i, token in enumerate(tokens):
             if re.fullmatch(_NUMBER, token):
                 near = {stem(t) for t in tokens[i + 1 : i + 4]}
                 if not answer_type.counted or near & answer_type.counted:
-                    return True
-    return False
+                    found.append(token)
+        return found
+    return []
+
+
+def offers_new_answer(
+    answer_type: AnswerType, sentence: str, question_stems: Collection[str]
+) -> bool:
+    """True when ``sentence`` holds an answer of the asked-for kind that isn't in the question."""
+    return any(
+        not set(stems(answer)) <= set(question_stems) or not stems(answer)
+        for answer in answers_of(answer_type, sentence)
+    )

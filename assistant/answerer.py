@@ -33,14 +33,18 @@ class ExtractiveAnswerer:
     next_passage: Callable[[str], Passage | None] = lambda _id: None
     max_chars: int = 400
     top_k: int = 3
-    #: A second sentence must score at least this share of the first's similarity.
+    #: A second sentence that adds a word of the question must have this share of the first's
+    #: similarity.
     second_min_ratio: float = 0.75
+    #: A runner-up the answer model finds nearly as likely (this share of the first's
+    #: probability) is quoted too: when two sentences compete, the answer shows both.
+    runner_up_ratio: float = 0.3
 
     def answer(self, query: Query, evidence: Sequence[Evidence]) -> Draft:
         if not evidence:
             return Draft("", ())
-        chosen = [evidence[0]]
-        second = self._second(query, evidence)
+        chosen = list(evidence[: max(query.parts, 1)])
+        second = self._second(query, evidence) if query.parts == 1 else None
         if second is not None:
             chosen.append(second)
         parts: list[str] = []
@@ -55,10 +59,13 @@ class ExtractiveAnswerer:
         return Draft(" ".join(parts), chosen[: len(parts)])
 
     def _second(self, query: Query, evidence: Sequence[Evidence]) -> Evidence | None:
-        """A second sentence that adds a topic word of the question (its own words, not the
-        context carried into the search) that the first lacks: a close runner-up, or the next
-        sentence when it refers back ("This system will allow …")."""
+        """A runner-up the model finds nearly as likely; or a second sentence that adds a topic
+        word of the question (its own words, not the context carried into the search) that
+        the first lacks: a close runner-up, or the next sentence when it refers back ("This
+        system will allow …")."""
         first = evidence[0]
+        if len(evidence) > 1 and evidence[1].score >= self.runner_up_ratio * first.score:
+            return evidence[1]
         wanted = query.topic_stems - set(stems(first.passage.text))
         if not wanted:
             return None

@@ -1,8 +1,8 @@
-"""The retrieval chain as LangChain runnables: resolve → retrieve → judge → answer.
+"""The retrieval chain as LangChain runnables: resolve → retrieve → rank → judge → answer.
 
 The state that travels between steps is typed (:class:`ChainState`); each step is a named
 runnable that passes its ``config`` on, so a LangChain callback handler or tracer sees
-``resolve``, ``retrieve``, ``judge`` and ``answer`` as child runs of the chain. ``stream``
+``resolve``, ``retrieve``, ``rank``, ``judge`` and ``answer`` as child runs. ``stream``
 yields the answer sentence by sentence (each chunk a complete :class:`Answer` so far), so a
 front end shows text as an answerer produces it.
 """
@@ -12,27 +12,27 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Generic, TypedDict, TypeVar
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from assistant.answer_type import AnswerType, contains
-from assistant.answerability import AnswerabilityCheck, Verdict
+from assistant.answerability import Verdict, judge
 from assistant.answerer import Answerer
 from assistant.citations import number_citations
-from assistant.query import Query, SearchText, analyse
+from assistant.lexicon import Lexicon
+from assistant.query import Query, SearchText, analyse, split_parts
+from assistant.ranking import AnswerModel, Features, Ranked, rank
 from assistant.retrieval import HybridRetriever
+from assistant.spelling import Speller
 from assistant.types import Answer, Evidence, Message
-from vectorstore.analysis import normalize_for_match, stems
+from vectorstore.analysis import normalize_for_match
 
 NOT_FOUND = "The documents don't contain an answer to this question."
 
 _CITATION_MARKER = re.compile(r"\s*\[\d+\]\s*")
 #: An answer split after each citation marker: the unit of streaming.
 _CITED_PIECE = re.compile(r".*?\[\d+\]|.+$", re.DOTALL)
-
-#: What holding the asked-for person or place is worth in fused-score units (cosine scale).
-TYPE_BONUS = 0.08
 
 
 class ChainInput(TypedDict):
@@ -56,9 +56,15 @@ class ChainState:
 
     query: Query
     history: Sequence[Message] = ()
+    #: The question as asked (the query's may have typos corrected).
+    asked: str = ""
     retrieved: tuple[Retrieved, ...] = ()
-    chosen: Retrieved | None = None
+    ranked: tuple[Ranked, ...] = ()
+    chosen: Ranked | None = None
     verdict: Verdict | None = None
+    #: A question that joins several ("… and which sea was discussed?"): one state a part,
+    #: each part resolved with the part before it as context.
+    parts: tuple[ChainState, ...] = ()
 
 
 In = TypeVar("In")
@@ -129,51 +135,93 @@ def _last(outputs: Iterator[Out]) -> Out:
     return last
 
 
-def build_chain(
-    retriever: HybridRetriever, check: AnswerabilityCheck, answerer: Answerer
-) -> Runnable[ChainInput, Answer]:
-    """Input a :class:`ChainInput`; output an :class:`Answer` (``stream``: one per sentence)."""
+@dataclass(frozen=True)
+class Pipeline:
+    """The steps of the chain over one index, as plain functions of the typed state (the
+    chain wraps each as a runnable; the answer model's fitting runs the first ones)."""
 
-    def resolve(inputs: ChainInput) -> ChainState:
-        history = inputs.get("history", ())
-        return ChainState(query=analyse(inputs["question"], history), history=history)
+    retriever: HybridRetriever
+    model: AnswerModel
+    answerer: Answerer
+    lexicon: Lexicon
 
-    def retrieve(state: ChainState) -> ChainState:
-        """Rank passages for the resolved search and each fallback."""
-        query = state.query
+    @cached_property
+    def speller(self) -> Speller:
+        return Speller((p.text for p in self.retriever.passages), self.lexicon)
+
+    @cached_property
+    def features(self) -> Features:
+        r = self.retriever
+        return Features(r.lexical, self.lexicon, r.around, r.before, r.document_text)
+
+    def resolve(self, inputs: ChainInput) -> ChainState:
+        """The question analysed once, in its conversation (each part, when it has several)."""
+        question, history = inputs["question"], list(inputs.get("history", ()))
+        asked, question = question, self.speller.correct(question)
+        state = ChainState(query=analyse(question, history), history=history, asked=asked)
+        texts = split_parts(question)
+        if len(texts) == 1:
+            return state
+        parts = []
+        for i, text in enumerate(texts):
+            context = [*history, *(Message("user", t) for t in texts[:i])]
+            parts.append(ChainState(query=analyse(text, context), history=context))
+        return replace(state, parts=tuple(parts))
+
+    def retrieve(self, state: ChainState) -> ChainState:
+        """Fused candidates for the resolved search and each fallback."""
+        if state.parts:
+            return replace(state, parts=tuple(self.retrieve(p) for p in state.parts))
+        query, retriever = state.query, self.retriever
         shown = shown_passages(state.history, retriever) if query.wants_new else set()
         prefer = _next_to(shown, retriever)
         retrieved = tuple(
-            Retrieved(
-                search,
-                _rank(retriever.retrieve(search, exclude=shown, prefer=prefer), query),
-            )
+            Retrieved(search, retriever.retrieve(search, exclude=shown, prefer=prefer))
             for search in query.searches
         )
         return replace(state, retrieved=retrieved)
 
-    def judge(state: ChainState) -> ChainState:
-        """The first search whose passages answer the question; else the first, refused."""
-        verdicts = []
-        for retrieved in state.retrieved:
-            verdict = check.judge(state.query, retrieved.search, retrieved.evidence)
-            if verdict.answerable:
-                return replace(state, chosen=retrieved, verdict=verdict)
-            verdicts.append(verdict)
-        return replace(state, chosen=state.retrieved[0], verdict=verdicts[0])
+    def rank(self, state: ChainState) -> ChainState:
+        """Each search's best candidates in the order of the answer model's probability."""
+        if state.parts:
+            return replace(state, parts=tuple(self.rank(p) for p in state.parts))
+        ranked = tuple(
+            rank(self.model, self.features, state.query, r.search, r.evidence)
+            for r in state.retrieved
+        )
+        return replace(state, ranked=ranked)
 
-    def answer(state: ChainState) -> Iterator[Answer]:
+    def judge(self, state: ChainState) -> ChainState:
+        """The search whose best passage is likeliest to answer, and whether it does; for
+        several parts, the parts the documents answer (a refusal only when none is)."""
+        if state.parts:
+            parts = tuple(self.judge(p) for p in state.parts)
+            answered = [p for p in parts if p.verdict and p.verdict.answerable] or [parts[0]]
+            merged = _merge([p.chosen for p in answered if p.chosen is not None])
+            return replace(state, parts=parts, chosen=merged, verdict=answered[0].verdict)
+        chosen = max(state.ranked, key=lambda r: r.confidence)  # the first among equals
+        return replace(state, chosen=chosen, verdict=judge(chosen, self.model.threshold))
+
+    def answer(self, state: ChainState) -> Iterator[Answer]:
+        """The answer sentence by sentence (each yield complete so far), or the refusal."""
         assert state.chosen is not None and state.verdict is not None
+        searched = [p.chosen.search.text for p in state.parts if p.chosen] or [
+            state.chosen.search.text
+        ]
         base = Answer(
-            question=state.query.question,
-            search_query=state.chosen.search.text,
+            question=state.asked or state.query.question,
+            search_query=" / ".join(searched),
             status="not_found",
             answer=NOT_FOUND,
         )
         if not state.verdict.answerable:
             yield replace(base, reason=state.verdict.reason)
             return
-        text, citations = number_citations(answerer.answer(state.query, state.chosen.evidence))
+        query = state.query
+        if state.parts:  # one sentence for each part the documents answer
+            query = replace(query, parts=sum(1 for p in state.parts if p.verdict.answerable))
+        draft = self.answerer.answer(query, state.chosen.evidence)
+        text, citations = number_citations(draft)
         if not citations:
             yield replace(base, reason="no passage could be quoted as an answer")
             return
@@ -183,12 +231,30 @@ def build_chain(
             cited = [c for c in citations if f"[{c.n}]" in shown]
             yield replace(base, status="answered", answer=shown.strip(), citations=cited)
 
+
+def build_chain(pipeline: Pipeline) -> Runnable[ChainInput, Answer]:
+    """Input a :class:`ChainInput`; output an :class:`Answer` (``stream``: one per sentence)."""
     return (
-        Step("resolve", resolve)
-        | Step("retrieve", retrieve)
-        | Step("judge", judge)
-        | StreamingStep("answer", answer)
+        Step("resolve", pipeline.resolve)
+        | Step("retrieve", pipeline.retrieve)
+        | Step("rank", pipeline.rank)
+        | Step("judge", pipeline.judge)
+        | StreamingStep("answer", pipeline.answer)
     )
+
+
+def _merge(ranked: Sequence[Ranked]) -> Ranked:
+    """Several parts' rankings as one: each part's best first, then the rest, no repeats."""
+    seen: set[str] = set()
+    evidence: list[Evidence] = []
+    for e in [r.evidence[0] for r in ranked if r.evidence] + [
+        e for r in ranked for e in r.evidence[1:]
+    ]:
+        if e.passage.id not in seen:
+            seen.add(e.passage.id)
+            evidence.append(e)
+    first = ranked[0]
+    return replace(first, evidence=evidence, probabilities=[e.score for e in evidence])
 
 
 def shown_passages(history: Sequence[Message], retriever: HybridRetriever) -> set[str]:
@@ -209,24 +275,3 @@ def _next_to(shown: set[str], retriever: HybridRetriever) -> set[str]:
     """Passages that continue the ones already shown: where "what else" most often is."""
     following = (retriever.next_passage(pid) for pid in shown)
     return {p.id for p in following if p is not None and p.id not in shown}
-
-
-def _rank(evidence: list[Evidence], query: Query) -> list[Evidence]:
-    """Passages holding the asked-for kind of answer first among near-equals; passages about
-    what the user put aside ("besides the sanctions") last."""
-    wanted: AnswerType | None = query.answer_type
-    if wanted is not None and wanted.specific:
-        # A duration, count or time is the answer itself: the best passage holding one wins.
-        typed = next((e for e in evidence[:3] if contains(wanted, e.passage.text)), None)
-        if typed is not None:
-            evidence = [typed, *(e for e in evidence if e is not typed)]
-    elif wanted is not None:
-        evidence = sorted(
-            evidence,
-            key=lambda e: -(e.score + (TYPE_BONUS if contains(wanted, e.passage.text) else 0.0)),
-        )
-    if query.set_aside:
-        # sorted() is stable: passages without a set-aside word keep their order, first.
-        aside = query.set_aside
-        evidence = sorted(evidence, key=lambda e: bool(aside & set(stems(e.passage.text))))
-    return evidence

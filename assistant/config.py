@@ -54,10 +54,13 @@ class Settings(BaseSettings):
     ef_search: int = 128
     #: Top passages the answerer may draw a second sentence from.
     top_k: int = 3
-    #: Below this cosine similarity nothing in the documents is about the question.
-    min_similarity: float = 0.30
-    #: Needed when a topic word of the question appears nowhere in the documents.
-    min_similarity_gap: float = 0.45
+    #: Weights of a sentence's window (it and its neighbours) and of its document in the
+    #: fused ranking that picks the answer model's candidates.
+    window_weight: float = 0.5
+    document_weight: float = 0.3
+    #: The answer model's probability needed to answer; unset: the fitted threshold
+    #: (``assistant/answer_model.json``).
+    answer_threshold: float | None = None
 
     # Limits
     max_question_chars: int = 2000

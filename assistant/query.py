@@ -22,6 +22,7 @@ from assistant.question_words import (
     NOVELTY_CUES,
     proper_names,
     topic_stems,
+    topic_terms,
     topic_words,
 )
 from assistant.types import Message
@@ -45,10 +46,13 @@ class SearchText:
     stems: tuple[str, ...]
     #: Stems of its topic words: a topic absent from the documents is a sign of no answer.
     topic_stems: tuple[str, ...]
+    #: The topic words themselves, aligned with ``topic_stems`` (for synonyms).
+    topic_words: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, text: str) -> SearchText:
-        return cls(text, tuple(stems(text)), tuple(topic_stems(text)))
+        terms = topic_terms(text)
+        return cls(text, tuple(stems(text)), tuple(terms), tuple(terms.values()))
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class Query:
     wants_new: bool = False
     #: Stems of what the user put aside ("besides X"): passages with them rank last.
     set_aside: frozenset[str] = frozenset()
+    #: How many questions it joins that the documents answer (one sentence each).
+    parts: int = 1
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,11 @@ def resolve(question: str, previous_queries: Sequence[str]) -> Resolution:
     contextual = question
     if previous_queries:
         own = {stem(w) for w in topic_words(question)}
-        carried = [w for w in topic_words(previous_queries[-1]) if stem(w) not in own]
+        previous = previous_queries[-1]
+        # A follow-up that names its own actor ("And what did Xi say?") doesn't carry the
+        # previous question's actors, which would drown it.
+        actors = {w.casefold() for w in proper_names(previous)} if proper_names(question) else set()
+        carried = [w for w in topic_words(previous) if stem(w) not in own and w not in actors]
         if carried:
             contextual = f"{question} {' '.join(carried[:_MAX_CARRIED])}"
     if contextual == question:
@@ -107,6 +117,21 @@ def resolve_conversation(question: str, history: Sequence[Message]) -> Resolutio
         if message.role == "user":
             resolved.append(resolve(message.content, resolved).search_query)
     return resolve(question, resolved)
+
+
+#: "… and what …": where a question joins two questions.
+_JOINED = re.compile(
+    r"(?:,\s*|\s+)(?:and|&)\s+(?=(?:what|which|who|whom|whose|where|when|why|how|did|does|do|"
+    r"is|are|was|were|has|have|had|can|will)\b)",
+    re.IGNORECASE,
+)
+
+
+def split_parts(question: str) -> list[str]:
+    """The questions a question joins with "and" ("Which city hosted it and which sea was
+    discussed?" → two); one part when it asks one thing."""
+    parts = [p.strip(" ,") for p in _JOINED.split(question)]
+    return [p for p in parts if topic_words(p) or len(parts) == 1] or [question]
 
 
 def analyse(question: str, history: Sequence[Message] = ()) -> Query:

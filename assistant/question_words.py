@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from vectorstore.analysis import STOPWORDS, stem, words
+from vectorstore.analysis import STOPWORDS, content_words, stem, words
 
 #: Verbs and nouns that frame a question ("what did X *say* about Y") rather than name its topic:
 #: searched for, but their absence from the documents says nothing about answerability.
@@ -36,26 +36,36 @@ def topic_words(text: str) -> list[str]:
     return list(seen)
 
 
+def topic_terms(text: str) -> dict[str, str]:
+    """Stem → first word, for the words that name what a question is about (no stopwords,
+    no framing words)."""
+    seen: dict[str, str] = {}
+    for w in content_words(text):
+        if w not in FRAMING_WORDS:
+            seen.setdefault(stem(w), w)
+    return seen
+
+
 def topic_stems(text: str) -> list[str]:
     """Stems of the words that name what a question is about (no stopwords, no framing words)."""
-    seen: dict[str, None] = {}
-    for w in words(text):
-        if w not in STOPWORDS and w not in FRAMING_WORDS:
-            seen.setdefault(stem(w), None)
-    return list(seen)
+    return list(topic_terms(text))
 
 
 def proper_names(text: str) -> list[str]:
-    """Capitalised words and numbers that are not the first word of the text: likely names.
-
-    ("Who is the president of *France*?") A name the documents never use means they can't
-    answer the question.
+    """Capitalised words (not a sentence's first word, not a lone letter) and numbers of two or
+    more digits: likely names. ("Who is the president of *France*?") A name the documents
+    never use is a sign they can't answer the question.
     """
-    tokens = re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", text))
     names = []
-    for i, token in enumerate(tokens):
-        if token.casefold() in STOPWORDS:
+    starts_sentence = True
+    for match in re.finditer(r"[^\W_]+|[.!?:;]", unicodedata.normalize("NFKC", text)):
+        token = match[0]
+        if token in ".!?:;":
+            starts_sentence = True
             continue
-        if token.isdigit() or (i > 0 and token[0].isupper()):
+        name = token.isdigit() and len(token) > 1
+        name = name or (not starts_sentence and token[0].isupper() and len(token) > 1)
+        if name and token.casefold() not in STOPWORDS:
             names.append(token)
+        starts_sentence = False
     return names

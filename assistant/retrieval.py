@@ -33,84 +33,94 @@ from vectorstore.snapshot import IndexSnapshot
 CONTINUATION_BONUS = 0.15
 #: The neighbours of this many best candidates become candidates too.
 NEIGHBOURS_OF = 5
+#: How far back in its paragraph a sentence's context reaches.
+MAX_PREFIX = 6
 
 
 class PassageContext:
-    """Where each passage sits: the sentences around it and its document, as vectors.
+    """Where each passage sits: the sentences around it, the paragraph before it and its
+    document, as vectors.
 
     A sentence is scored with its window (itself and the sentences either side in its
-    paragraph) and its document (the mean of the document's sentence vectors), so "This
-    system will allow …" carries what "this system" is and "both nations signed …" the
-    document it is about. Computed from the passage vectors in memory (the mean of sentence
-    vectors stands for the embedding of their concatenation), so ingest stores nothing more.
+    paragraph), with its paragraph up to it (what "This system …" or "It also …" refers back
+    to, however far) and with its document (the mean of its sentence vectors), so "both nations
+    signed …" carries the document it is about. Computed from the passage vectors in memory
+    (the mean of sentence vectors stands for the embedding of their concatenation), so ingest
+    stores nothing more.
     """
 
     def __init__(
-        self, before: np.ndarray, after: np.ndarray, window_norm: np.ndarray,
-        document: np.ndarray, documents: np.ndarray,
+        self, first: np.ndarray, last: np.ndarray, window_norm: np.ndarray,
+        prefix_norm: np.ndarray, document: np.ndarray, documents: np.ndarray,
     ) -> None:  # fmt: skip
-        self.before, self.after, self.window_norm = before, after, window_norm
+        #: Rows of the first and last sentence of each row's paragraph (the prefix is capped).
+        self.first, self.last = first, last
+        self.window_norm, self.prefix_norm = window_norm, prefix_norm
         self.document, self.documents = document, documents
 
     @classmethod
     def of(cls, passages: Sequence[Passage], matrix: np.ndarray) -> PassageContext:
         n = len(passages)
-        before = np.full(n, -1, dtype=np.int64)
-        after = np.full(n, -1, dtype=np.int64)
+        vectors = np.asarray(matrix, dtype=np.float32).reshape(n, -1)
+        first = np.arange(n, dtype=np.int64)
+        last = np.arange(n, dtype=np.int64)
         document = np.zeros(n, dtype=np.int64)
         names: dict[str, int] = {}
         for i, p in enumerate(passages):
             document[i] = names.setdefault(p.source, len(names))
-            if (
-                i
-                and passages[i - 1].source == p.source
-                and passages[i - 1].paragraph == p.paragraph
-            ):
-                before[i], after[i - 1] = i - 1, i
-        vectors = np.asarray(matrix, dtype=np.float32)
-        window = vectors.copy()
-        has_before, has_after = before >= 0, after >= 0
-        window[has_before] += vectors[before[has_before]]
-        window[has_after] += vectors[after[has_after]]
-        window_norm = np.maximum(np.linalg.norm(window, axis=1), 1e-9) if n else np.zeros(0)
-        sums = np.zeros((len(names), vectors.shape[1] if n else 0), dtype=np.float32)
+            q = passages[i - 1] if i else None
+            if q is not None and (q.source, q.paragraph) == (p.source, p.paragraph):
+                first[i] = first[i - 1]
+        for i in range(n - 2, -1, -1):
+            if first[i + 1] == first[i]:
+                last[i] = last[i + 1]
+        first = np.maximum(first, np.arange(n) - MAX_PREFIX)
+        window_norm = np.ones(n, dtype=np.float32)
+        prefix_norm = np.ones(n, dtype=np.float32)
+        for i in range(n):
+            window_norm[i] = np.linalg.norm(
+                vectors[max(i - 1, first[i]) : min(i + 1, last[i]) + 1].sum(0)
+            )
+            prefix_norm[i] = np.linalg.norm(vectors[first[i] : i + 1].sum(0))
+        sums = np.zeros((len(names), vectors.shape[1]), dtype=np.float32)
         np.add.at(sums, document, vectors)
         norms = np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
-        return cls(before, after, window_norm.astype(np.float32), document, sums / norms)
+        return cls(
+            first, last, np.maximum(window_norm, 1e-9), np.maximum(prefix_norm, 1e-9),
+            document, sums / norms,
+        )  # fmt: skip
 
     def neighbours(self, rows: Sequence[int]) -> list[int]:
         """The sentences right before and after ``rows`` in their paragraphs."""
-        out = [int(x) for r in rows for x in (self.before[r], self.after[r])]
-        return [r for r in out if r >= 0]
+        out = []
+        for r in rows:
+            if r > self.first[r]:
+                out.append(r - 1)
+            if r < self.last[r]:
+                out.append(r + 1)
+        return out
 
-    def scores(
-        self,
-        query: np.ndarray,
-        rows: Sequence[int],
-        vectors: ExactVectors,
-        window_weight: float,
-        document_weight: float,
-    ) -> list[float]:
-        """``window_weight × cos(query, window) + document_weight × cos(query, document)``."""
-        if not rows or not (window_weight or document_weight):
-            return [0.0] * len(rows)
-        at = np.asarray(rows, dtype=np.int64)
-        total = np.zeros(len(at), dtype=np.float32)
-        if window_weight:
-            around = np.concatenate([at, self.before[at], self.after[at]])
-            known = around[around >= 0]
-            sims = dict(
-                zip(known.tolist(), vectors.similarities(query, known.tolist()), strict=True)
-            )
-            window = np.array(
-                [sum(sims.get(int(x), 0.0) for x in (r, self.before[r], self.after[r]) if x >= 0)
-                 for r in at], dtype=np.float32,
-            )  # fmt: skip
-            total += window_weight * window / self.window_norm[at]
-        if document_weight:
-            q = np.asarray(query, dtype=np.float32)
-            total += document_weight * (self.documents[self.document[at]] @ q)
-        return total.tolist()
+    def before(self, row: int) -> range:
+        """The rows of the paragraph before ``row`` (at most ``MAX_PREFIX``)."""
+        return range(int(self.first[row]), row)
+
+    def similarities(
+        self, query: np.ndarray, rows: Sequence[int], vectors: ExactVectors
+    ) -> tuple[list[float], list[float], list[float]]:
+        """Cosine of ``query`` to each row's window, its paragraph up to it, and its document."""
+        if not rows:
+            return [], [], []
+        spans = [(int(self.first[r]), r, min(r + 1, int(self.last[r]))) for r in rows]
+        known = sorted({x for lo, r, hi in spans for x in range(lo, hi + 1)})
+        sims = dict(zip(known, vectors.similarities(query, known), strict=True))
+        window, prefix = [], []
+        for (lo, r, hi), w_norm, p_norm in zip(
+            spans, self.window_norm[rows], self.prefix_norm[rows], strict=True
+        ):
+            window.append(sum(sims[x] for x in range(max(r - 1, lo), hi + 1)) / w_norm)
+            prefix.append(sum(sims[x] for x in range(lo, r + 1)) / p_norm)
+        document = self.documents[self.document[rows]] @ np.asarray(query, dtype=np.float32)
+        return window, prefix, document.tolist()
 
 
 class HybridRetriever:
@@ -155,9 +165,32 @@ class HybridRetriever:
         i = self._position.get(passage_id)
         if i is None or i + 1 >= len(self.passages):
             return None
-        here, after = self.passages[i], self.passages[i + 1]
-        same = after.source == here.source and after.paragraph == here.paragraph
-        return after if same else None
+        return self.passages[i + 1] if i < self.context.last[i] else None
+
+    def around(self, passage_id: str) -> str:
+        """The text of the sentences right before and after this one in its paragraph."""
+        i = self._position.get(passage_id)
+        if i is None:
+            return ""
+        return " ".join(self.passages[r].text for r in self.context.neighbours([i]))
+
+    def document_text(self, source: str) -> str:
+        """The sentences of one document, joined (built on first use)."""
+        return self._document_texts.get(source, "")
+
+    @cached_property
+    def _document_texts(self) -> dict[str, str]:
+        texts: dict[str, list[str]] = {}
+        for p in self.passages:
+            texts.setdefault(p.source, []).append(p.text)
+        return {source: " ".join(parts) for source, parts in texts.items()}
+
+    def before(self, passage_id: str) -> str:
+        """The text of its paragraph before this sentence (what "It also …" refers back to)."""
+        i = self._position.get(passage_id)
+        if i is None:
+            return ""
+        return " ".join(self.passages[r].text for r in self.context.before(i))
 
     def retrieve(
         self, search: SearchText, exclude: Collection[str] = (), prefer: Collection[str] = ()
@@ -173,25 +206,36 @@ class HybridRetriever:
         rows = dict.fromkeys(self.dense.nearest(vector, k))
         rows.update(dict.fromkeys(lexical))
         rows.update(dict.fromkeys(self._position[pid] for pid in prefer if pid in self._position))
-        if self._window_weight:
-            # A sentence that leans on its neighbour ("This system …") is found through it.
-            rows.update(dict.fromkeys(self.context.neighbours(list(rows)[:NEIGHBOURS_OF])))
+        # A sentence that leans on its neighbour ("This system …") is found through it.
+        rows.update(dict.fromkeys(self.context.neighbours(list(rows)[:NEIGHBOURS_OF])))
         kept = [row for row in rows if self.passages[row].id not in exclude]
         # Every candidate's cosine from the vectors in memory, whichever search proposed it.
         dense = self.vectors.similarities(vector, kept)
-        context = self.context.scores(
-            vector, kept, self.vectors, self._window_weight, self._document_weight
-        )
+        window, prefix, document = self.context.similarities(vector, kept, self.vectors)
 
         best_lexical = max(lexical.values(), default=0.0) or 1.0
         evidence = []
-        for row, similarity, around in zip(kept, dense, context, strict=True):
+        for i, row in enumerate(kept):
             passage = self.passages[row]
             bonus = CONTINUATION_BONUS if passage.id in prefer else 0.0
+            scaled = lexical.get(row, 0.0) / best_lexical
             fused = (
-                similarity + around + self._lexical_weight * lexical.get(row, 0.0) / best_lexical
+                dense[i]
+                + self._window_weight * window[i]
+                + self._document_weight * document[i]
+                + self._lexical_weight * scaled
             )
-            evidence.append(Evidence(passage=passage, score=fused + bonus, dense=similarity))
+            evidence.append(
+                Evidence(
+                    passage=passage,
+                    score=float(fused + bonus),
+                    dense=float(dense[i]),
+                    window=float(window[i]),
+                    prefix=float(prefix[i]),
+                    document=float(document[i]),
+                    lexical=float(scaled),
+                )
+            )
         evidence.sort(key=lambda e: (-e.score, -e.dense, e.passage.source, e.passage.start))
         return evidence
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass, replace
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from assistant.answerability import AnswerabilityCheck
 from assistant.answerer import ExtractiveAnswerer
-from assistant.chain import ChainInput, build_chain
+from assistant.chain import ChainInput, Pipeline, build_chain
 from assistant.config import Settings
+from assistant.lexicon import load_lexicon
+from assistant.ranking import AnswerModel
 from assistant.retrieval import HybridRetriever
 from assistant.types import Answer, Message, Passage
 from vectorstore.analysis import clean_text
@@ -48,7 +49,11 @@ class Engine:
     """One loaded version of the index and the chain over it."""
 
     chain: Runnable[ChainInput, Answer]
-    retriever: HybridRetriever
+    pipeline: Pipeline
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        return self.pipeline.retriever
 
     @property
     def passages(self) -> list[Passage]:
@@ -192,23 +197,24 @@ def build_retriever(settings: Settings, embedder: Embedder) -> HybridRetriever:
         embedder,
         candidates=settings.candidates,
         lexical_weight=settings.lexical_weight,
+        window_weight=settings.window_weight,
+        document_weight=settings.document_weight,
     )
 
 
 def build_engine(settings: Settings, embedder: Embedder) -> Engine:
     """The chain over the index as it is now; fails with a clear message when it can't open."""
     retriever = build_retriever(settings, embedder)
-    check = AnswerabilityCheck(
-        vocabulary=retriever.lexical,
-        min_similarity=settings.min_similarity,
-        min_similarity_gap=settings.min_similarity_gap,
-    )
+    model = AnswerModel.load()
+    if settings.answer_threshold is not None:
+        model = replace(model, threshold=settings.answer_threshold)
     answerer = ExtractiveAnswerer(
         next_passage=retriever.next_passage,
         max_chars=settings.max_answer_chars,
         top_k=settings.top_k,
     )
-    return Engine(build_chain(retriever, check, answerer), retriever)
+    pipeline = Pipeline(retriever, model, answerer, load_lexicon())
+    return Engine(build_chain(pipeline), pipeline)
 
 
 def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Assistant:

@@ -37,6 +37,13 @@ class Evidence:
     score: float
     #: Cosine similarity of the passage to the search text.
     dense: float
+    #: Cosine similarity of its window (the sentences either side too), of its paragraph up
+    #: to it, and of its document.
+    window: float = 0.0
+    prefix: float = 0.0
+    document: float = 0.0
+    #: Its BM25 score over the best candidate's (0–1).
+    lexical: float = 0.0
 
 
 @dataclass(frozen=True)

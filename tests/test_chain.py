@@ -4,12 +4,12 @@ streaming, and an answerer that plugs in without touching retrieval or citations
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 
 from assistant import Draft, Evidence, PassageRetriever, Query
-from assistant.answerability import AnswerabilityCheck
 from assistant.chain import build_chain
 from assistant.citations import number_citations
 from tests.conftest import CORPUS
@@ -27,12 +27,8 @@ def test_a_callback_handler_sees_every_step(assistant) -> None:
     handler = StepNames()
     answer = assistant.ask("How many agreements were signed?", config={"callbacks": [handler]})
     assert answer.status == "answered"
-    assert [n for n in handler.started if n in ("resolve", "retrieve", "judge", "answer")] == [
-        "resolve",
-        "retrieve",
-        "judge",
-        "answer",
-    ]
+    steps = ("resolve", "retrieve", "rank", "judge", "answer")
+    assert [n for n in handler.started if n in steps] == list(steps)
 
 
 def test_the_retriever_returns_documents_with_exact_offsets(assistant) -> None:
@@ -76,9 +72,8 @@ class LastSentenceAnswerer:
 
 
 def test_another_answerer_plugs_into_the_same_chain(assistant) -> None:
-    retriever = assistant.engine.retriever
-    check = AnswerabilityCheck(retriever.lexical, min_similarity=0.3, min_similarity_gap=0.45)
-    chain = build_chain(retriever, check, LastSentenceAnswerer())
+    pipeline = replace(assistant.engine.pipeline, answerer=LastSentenceAnswerer())
+    chain = build_chain(pipeline)
     answer = chain.invoke({"question": "Which currency deal was renewed?", "history": []})
     usual = assistant.ask("Which currency deal was renewed?")
     assert answer.status == "answered" and len(answer.citations) == 1

@@ -38,9 +38,6 @@ def test_odd_unicode_still_answers(assistant, question: str) -> None:
     assert "sanction" in answer.answer
 
 
-@pytest.mark.xfail(
-    strict=True, reason="markup words count as topic words the documents lack (answer quality)"
-)
 def test_html_in_a_question_is_kept_as_text(assistant) -> None:
     answer = assistant.ask("<script>alert(1)</script> What did Lee raise about Hanwha Ocean?")
     assert answer.question.startswith("<script>alert(1)</script>")

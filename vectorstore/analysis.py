@@ -46,15 +46,29 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
-def words(text: str) -> list[str]:
-    """Lower-cased word tokens; hyphenated words split, possessive 's dropped."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """(lower-cased word, word as written) pairs; hyphenated words split, possessive 's dropped."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     out = []
     for token in _WORD.findall(text):
-        if token.endswith("'s"):
+        if token.endswith(("'s", "'S")):
             token = token[:-2]
-        out.append(token)
+        out.append((token.casefold(), token))
     return out
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens; hyphenated words split, possessive 's dropped."""
+    return [word for word, _ in _tokens(text)]
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased words that are not stopwords; an acronym that spells one ("US") is kept."""
+    return [
+        word
+        for word, written in _tokens(text)
+        if word not in STOPWORDS or (len(written) > 1 and written.isupper())
+    ]
 
 
 #: Irregular verb forms the stemmer can't join to their base ("met" → "meet").
@@ -120,5 +134,5 @@ def stem(word: str) -> str:
 
 def stems(text: str) -> list[str]:
     """Stems of the non-stopword tokens: the unit of lexical search."""
-    kept = [_IRREGULAR.get(w, w) for w in words(text) if w not in STOPWORDS]
+    kept = [_IRREGULAR.get(w, w) for w in content_words(text)]
     return _stemmer().stemWords(kept)  # one call per text: BM25 start-up stems every passage

@@ -30,7 +30,7 @@ from vectorstore.hnsw import HnswIndex
 from vectorstore.lexical import BM25Index
 from vectorstore.records import Passage
 
-FORMAT = 2
+FORMAT = 3  # 3: acronyms that spell a stopword ("US") are indexed
 log = logging.getLogger(__name__)
 
 

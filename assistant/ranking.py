@@ -1,0 +1,369 @@
+"""The answer model: which retrieved sentence answers the question, and whether any does.
+
+One logistic model scores each candidate sentence from measured features (similarities of
+the sentence, its window and its document; BM25; how much of the question it covers; whether
+it offers an answer of the asked-for kind; names and words of the question the documents never
+use). Candidates are ranked by its probability, and the question is answered only when the
+best one reaches the threshold. Weights and threshold are fitted on the *tune* halves of our
+question sets by ``python -m evaluation.fit_answer_model`` and kept in ``answer_model.json``
+beside this file, with the figures they reached.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answer_type import offers_new_answer
+from assistant.lexicon import Lexicon
+from assistant.query import Query, SearchText
+from assistant.types import Evidence
+from vectorstore.analysis import stem, stems, words
+from vectorstore.lexical import BM25Index
+
+MODEL_FILE = Path(__file__).with_name("answer_model.json")
+
+FEATURES = (
+    "dense",
+    "window",
+    "context_dense",
+    "document",
+    "lexical",
+    "dense_gap",
+    "coverage",
+    "context_coverage",
+    "matched",
+    "context_matched",
+    "focus",
+    "context_focus",
+    "context_coverage_gap",
+    "context_focus_gap",
+    "document_coverage",
+    "refers_back",
+    "has_type",
+    "type_match",
+    "novelty",
+    "set_aside",
+    "unknown_names",
+    "absent_terms",
+    "unmatched",
+)
+#: What the decision to answer looks at: the ranker's best probability, its margin over the
+#: second, and a few of the best candidate's features (few: the decision is fitted on a
+#: couple of hundred questions).
+DECISION_FEATURES = (
+    "best",
+    "margin",
+    "window",
+    "context_coverage",
+    "context_matched",
+    "document_coverage",
+    "focus",
+    "novelty",
+    "type_missing",
+    "unknown_names",
+    "absent_terms",
+    "absent_far",
+    "unmatched",
+)
+#: Candidates the model scores (the fused ranking's best).
+CANDIDATES = 10
+
+
+@dataclass(frozen=True)
+class Logistic:
+    weights: tuple[float, ...]
+    bias: float
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        z = features @ np.asarray(self.weights) + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """Two logistic models: the ranker (is this candidate the answer?) over :data:`FEATURES`,
+    and the decision (does the best one answer the question?) over
+    :data:`DECISION_FEATURES`, with the probability the decision needs."""
+
+    ranker: Logistic
+    decision: Logistic
+    threshold: float
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> AnswerModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        ranker, decision = data["ranker"], data["decision"]
+        if tuple(ranker["features"]) != FEATURES or tuple(decision["features"]) != (
+            DECISION_FEATURES
+        ):
+            raise ValueError(f"{path} was fitted for other features: refit it")
+        return cls(
+            Logistic(tuple(ranker["weights"]), float(ranker["bias"])),
+            Logistic(tuple(decision["weights"]), float(decision["bias"])),
+            float(data["threshold"]),
+        )
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """The ranker's probability that each candidate (row of features) is the answer, among
+        these candidates (a softmax of its scores)."""
+        if not len(features):
+            return np.zeros(0)
+        z = features @ np.asarray(self.ranker.weights)
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    def confidence(self, features: np.ndarray, probabilities: np.ndarray) -> float:
+        """The decision's probability that the best candidate (row 0) answers; 0 when a veto
+        (:func:`veto`) says the documents can't."""
+        if veto(features) is not None:
+            return 0.0
+        return float(self.decision.probabilities(decision_row(features, probabilities)[None, :])[0])
+
+
+#: Signs that the documents can't answer, each measured on the tune sets (``python -m
+#: evaluation.fit_answer_model`` prints how often each fires on answerable and unanswerable
+#: questions): a name or number the documents never use; an asked-for kind of answer (count,
+#: time, name) the best passage lacks; words the documents never use while no passage is
+#: close (best similarity below ``FAR``).
+FAR = 0.40
+
+
+def veto(features: np.ndarray) -> str | None:
+    """Why the best candidate (row 0 of the candidates' features) can't answer, if it can't."""
+    best = features[0]
+    if best[FEATURES.index("unknown_names")] > 0:
+        return "unknown_names"
+    if best[FEATURES.index("has_type")] > 0 and best[FEATURES.index("type_match")] == 0:
+        return "type_missing"
+    closest = float(features[:, FEATURES.index("dense")].max())
+    if best[FEATURES.index("absent_terms")] > 0 and closest < FAR:
+        return "absent_far"
+    return None
+
+
+def decision_row(features: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """The decision's features from the candidates' features and probabilities, best first."""
+    best = features[0]
+    second = probabilities[1] if len(probabilities) > 1 else 0.0
+    pick = {name: best[FEATURES.index(name)] for name in FEATURES}
+    pick["best"], pick["margin"] = probabilities[0], probabilities[0] - second
+    pick["type_missing"] = pick["has_type"] * (1.0 - pick["type_match"])
+    # Far from every passage while using words the documents never do ("the *population* of
+    # Seoul"): how far below a similarity of 0.45 the best passage is, when words are absent.
+    pick["absent_far"] = float(pick["absent_terms"] > 0) * max(0.0, 0.45 - pick["dense"])
+    return np.array([pick[name] for name in DECISION_FEATURES], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A search's candidates best first, each with its probability of answering."""
+
+    search: SearchText
+    evidence: list[Evidence]
+    probabilities: list[float]
+    #: The decision's probability that the best candidate answers the question.
+    confidence: float = 0.0
+    #: Why the best candidate isn't enough, when it isn't (names or words never used).
+    unknown_names: tuple[str, ...] = ()
+    absent_words: tuple[str, ...] = ()
+    #: The veto that refused the best candidate, if one did (:func:`veto`).
+    vetoed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class _Views:
+    text: str
+    own: set[str]
+    own_words: list[str]
+    context: set[str]
+    context_words: list[str]
+    refers_back: bool
+
+
+#: Determiners and pronouns that make a sentence lean on the one before it.
+_REFERRING = frozenset("this these those such it its they their them he his she her".split())
+
+
+def refers_back_to_before(sentence_words: Sequence[str]) -> bool:
+    """True when a sentence opens with a pronoun or "also", or uses "this/these/such …"."""
+    head = sentence_words[:3]
+    return bool(
+        (head and head[0] in _REFERRING)
+        or "also" in head
+        or any(w in ("these", "this", "those", "such") for w in sentence_words)
+    )
+
+
+class Features:
+    """Computes the model's features of candidates for one question over one index."""
+
+    def __init__(
+        self,
+        vocabulary: BM25Index,
+        lexicon: Lexicon,
+        around: Callable[[str], str],
+        before: Callable[[str], str],
+        document_text: Callable[[str], str],
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.lexicon = lexicon
+        #: passage id → the text of the sentences either side, and of its paragraph before it.
+        self.around = around
+        self.before = before
+        #: source → its whole text (for the terms its document holds).
+        self.document_text = document_text
+        self._document_stems: dict[str, frozenset[str]] = {}
+
+    def document_stems(self, source: str) -> frozenset[str]:
+        """Every stem of a document (built once per document, on first use)."""
+        cached = self._document_stems.get(source)
+        if cached is None:
+            cached = self._document_stems[source] = frozenset(stems(self.document_text(source)))
+        return cached
+
+    def _idf_of(self, df: int) -> float:
+        n = self.vocabulary.size
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def idf(self, term: str) -> float:
+        postings = self.vocabulary.postings.get(term)
+        return self._idf_of(0 if postings is None else len(postings[0]))
+
+    def unknown_names(self, query: Query) -> tuple[str, ...]:
+        """Names (and numbers) of the question the documents never use, directly or through
+        the country a demonym stands for."""
+        return tuple(n for n in query.names if not self._known(n))
+
+    def _known(self, name: str) -> bool:
+        word = name.casefold()
+        if stem(word) in self.vocabulary:
+            return True
+        return any(stem(n) in self.vocabulary for n in self.lexicon.pertains_to(word))
+
+    def absent_words(self, search: SearchText) -> tuple[str, ...]:
+        """Words of the search whose stems the documents never use."""
+        absent = {t for t in search.topic_stems if t not in self.vocabulary}
+        return tuple(dict.fromkeys(w for w in words(search.text) if stem(w) in absent))
+
+    def matrix(self, query: Query, search: SearchText, evidence: Sequence[Evidence]) -> np.ndarray:
+        """One row of :data:`FEATURES` per candidate.
+
+        Three views of a candidate: its own words; its *context* — itself plus the paragraph
+        before it when it refers back ("It also reflects …", "support for these efforts"),
+        else itself; and its document. Question terms are weighted by IDF, and for *focus*
+        also by how few candidates hold them: the words every candidate shares name the
+        topic, the rest what is asked ("Who *chaired* the APEC trade ministers' meeting?").
+        """
+        terms = search.topic_stems or search.stems
+        term_words = search.topic_words if search.topic_stems else search.stems
+        idf = np.array([self.idf(t) for t in terms], dtype=np.float64)
+        views = [self._views(e) for e in evidence]
+        held = np.array([[t in v.own for t in terms] for v in views], dtype=bool).reshape(
+            len(views), len(terms)
+        )
+        focus = idf * np.log1p(len(views) / (1.0 + held.sum(axis=0)))
+
+        def share(hits: Sequence[bool], weights: np.ndarray = idf) -> float:
+            total = float(weights.sum())
+            mask = np.asarray(hits, dtype=bool)
+            return float(weights[mask].sum()) / total if total and len(mask) else 0.0
+
+        question_stems = set(search.stems)
+        unknown = float(min(len(self.unknown_names(query)), 3))
+        absent = share([t not in self.vocabulary for t in terms])
+        best_dense = max((e.dense for e in evidence), default=0.0)
+        wanted = query.answer_type
+        rows = []
+        for e, v in zip(evidence, views, strict=True):
+            own_hits = [t in v.own for t in terms]
+            context_hits = [t in v.context for t in terms]
+            context_matched = self._matched(term_words, context_hits, v.context_words)
+            rows.append(
+                (
+                    e.dense,
+                    e.window,
+                    e.prefix if v.refers_back else e.dense,
+                    e.document,
+                    e.lexical,
+                    e.dense - best_dense,
+                    share(own_hits),
+                    share(context_hits),
+                    share(self._matched(term_words, own_hits, v.own_words)),
+                    share(context_matched),
+                    share(own_hits, focus),
+                    share(context_matched, focus),
+                    0.0,  # the gaps are filled in below
+                    0.0,
+                    share([t in self.document_stems(e.passage.source) for t in terms]),
+                    float(v.refers_back),
+                    float(wanted is not None),
+                    float(wanted is not None and offers_new_answer(wanted, v.text, question_stems)),
+                    len(v.own - question_stems) / max(len(v.own), 1),
+                    float(bool(query.set_aside & v.own)),
+                    unknown,
+                    absent,
+                    share(
+                        [
+                            t not in self.vocabulary and not hit
+                            for t, hit in zip(terms, context_matched, strict=True)
+                        ]
+                    ),
+                )
+            )
+        matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+        # How each candidate compares with the best of its rivals.
+        for gap, of in (
+            ("context_coverage_gap", "context_coverage"),
+            ("context_focus_gap", "context_focus"),
+        ):
+            column = matrix[:, FEATURES.index(of)]
+            matrix[:, FEATURES.index(gap)] = column - (column.max() if len(column) else 0.0)
+        return matrix
+
+    def _views(self, evidence: Evidence) -> _Views:
+        text = evidence.passage.text
+        own_words = words(text)
+        refers_back = refers_back_to_before(own_words)
+        before = self.before(evidence.passage.id) if refers_back else ""
+        own = set(stems(text))
+        return _Views(
+            text, own, own_words, own | set(stems(before)), own_words + words(before), refers_back
+        )
+
+    def _matched(
+        self, term_words: Sequence[str], hits: Sequence[bool], passage_words: Sequence[str]
+    ) -> list[bool]:
+        """Each term found as itself or as a word that means it (:mod:`assistant.lexicon`)."""
+        return [
+            hit or self.lexicon.matches(word, passage_words)
+            for word, hit in zip(term_words, hits, strict=True)
+        ]
+
+
+def rank(
+    model: AnswerModel, features: Features, query: Query, search: SearchText,
+    evidence: Sequence[Evidence],
+) -> Ranked:  # fmt: skip
+    """The fused ranking's best candidates re-ranked by the model, with its confidence."""
+    top = list(evidence[:CANDIDATES])
+    unknown = features.unknown_names(query)
+    if not top:
+        return Ranked(search, [], [], 0.0, unknown)
+    matrix = features.matrix(query, search, top)
+    probabilities = model.probabilities(matrix)
+    order = np.argsort(-probabilities, kind="stable")
+    return Ranked(
+        search,
+        [replace(top[i], score=float(probabilities[i])) for i in order],
+        [float(probabilities[i]) for i in order],
+        model.confidence(matrix[order], probabilities[order]),
+        unknown,
+        features.absent_words(search),
+        veto(matrix[order]),
+    )

@@ -1,0 +1,293 @@
+"""Fit the answer model (assistant/answer_model.json) on the tune halves of our question sets.
+
+    python -m evaluation.fit_answer_model            # fit on tune, write the model
+    python -m evaluation.fit_answer_model --report   # the decision's figures on held-out, no fit
+
+Each question is run through the assistant up to retrieval (its history replayed first); each
+of its best candidates becomes a row of features labelled 1 when it is gold evidence (from the
+question's document, when it names one) and 0 otherwise — every candidate of an unanswerable
+question is 0. A logistic regression (L2, Newton's method) is fitted to the rows, and the
+threshold is the probability that makes the most questions right: answered with gold first,
+or refused when unanswerable. Held-out halves are never read by the fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant import (
+    REPO_ROOT,
+    Assistant,
+    Citation,
+    Evidence,
+    Message,
+    Settings,
+    build_assistant,
+    load_embedder,
+    ranking,
+)
+from evaluation.questions import Question, load_questions
+from evaluation.scoring import gold_citation, scored_as
+from ingest import ingest
+
+SETS = REPO_ROOT / "evaluation" / "sets"
+#: (question file, corpus folder or None for data/): what the model is fitted on.
+TUNE = (
+    (SETS / "summit.tune.jsonl", None),
+    (SETS / "multidoc.tune.jsonl", SETS / "multidoc" / "corpus"),
+    (REPO_ROOT / "tests" / "data" / "calibration.jsonl", None),
+)
+HELDOUT = (
+    (SETS / "summit.heldout.jsonl", None),
+    (SETS / "multidoc.heldout.jsonl", SETS / "multidoc" / "corpus"),
+)
+L2 = 1.0
+#: The share of unanswerable tune questions the threshold must refuse: the refusal rate of
+#: the answer path this model replaced (0.74 on summit.tune), kept while answering more.
+REFUSAL_FLOOR = 0.75
+#: The answer quotes the best candidate and often the runner-up: the decision is right when
+#: gold is among these (the ranker is still fitted to put it first).
+QUOTED = 2
+
+
+@dataclass
+class Example:
+    """One question's candidates: features, gold labels, and whether it is answerable."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    answerable: bool
+
+
+def examples(assistant: Assistant, questions: Sequence[Question]) -> Iterator[Example]:
+    """The candidates the chain would rank for each question, as the chain gets them."""
+    pipeline = assistant.engine.pipeline
+    for q in questions:
+        kind = scored_as(q)
+        if kind == "unscored":
+            continue
+        history: list[Message] = []
+        for turn in q.history:
+            earlier = assistant.ask(turn, history)
+            history += [Message("user", turn), Message("assistant", earlier.answer)]
+        inputs = {"question": assistant.validate(q.question), "history": history}
+        state = pipeline.retrieve(pipeline.resolve(inputs))  # type: ignore[arg-type]
+        for part in state.parts or (state,):  # each part of a joined question on its own
+            retrieved = part.retrieved[0]
+            evidence = retrieved.evidence[: ranking.CANDIDATES]
+            labels = np.array(
+                [kind == "answerable" and is_gold(q, e) for e in evidence], dtype=np.float64
+            )
+            matrix = pipeline.features.matrix(part.query, retrieved.search, evidence)
+            yield Example(matrix, labels, kind == "answerable")
+
+
+def is_gold(question: Question, evidence: Evidence) -> bool:
+    p = evidence.passage
+    return gold_citation(question, Citation(1, p.source, p.start, p.end, p.text, 0.0))
+
+
+def fit(rows: np.ndarray, labels: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
+    """Logistic regression by Newton's method; the bias is not penalised."""
+    x = np.hstack([rows, np.ones((len(rows), 1))])
+    w = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], l2)
+    penalty[-1] = 0.0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-(x @ w)))
+        gradient = x.T @ (p - labels) + penalty * w
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def fit_ranker(data: Sequence[Example], l2: float = L2) -> np.ndarray:
+    """A conditional logit (softmax over each question's candidates) by Newton's method: the
+    weights that make the gold candidates likeliest among their question's candidates."""
+    groups = [(ex.features, ex.labels > 0) for ex in data if ex.labels.any()]
+    w = np.zeros(len(ranking.FEATURES))
+    for _ in range(100):
+        gradient = l2 * w
+        hessian = l2 * np.eye(len(w))
+        for x, gold in groups:
+            p = _softmax(x @ w)
+            q = _softmax(np.where(gold, x @ w, -np.inf))
+            gradient += x.T @ (p - q)
+            mean_p, mean_q = x.T @ p, x.T @ q
+            hessian += (x * p[:, None]).T @ x - np.outer(mean_p, mean_p)
+            hessian -= (x * q[:, None]).T @ x - np.outer(mean_q, mean_q)
+        step = np.linalg.solve(hessian + 1e-6 * np.eye(len(w)), gradient)
+        w -= step
+        if np.abs(step).max() < 1e-7:
+            break
+    return w
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def decision_rows(
+    model: ranking.AnswerModel, data: Sequence[Example]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per question with candidates: the decision's features, and 1 when its best is gold."""
+    rows, labels = [], []
+    for ex in data:
+        if len(ex.labels) == 0 or ranking.veto(
+            ex.features[np.argsort(-model.probabilities(ex.features))]
+        ):
+            continue  # vetoed questions are refused whatever the decision says
+        p = model.probabilities(ex.features)
+        order = np.argsort(-p, kind="stable")
+        rows.append(ranking.decision_row(ex.features[order], p[order]))
+        labels.append(float(ex.answerable))
+    return np.array(rows), np.array(labels)
+
+
+def decisions(
+    model: ranking.AnswerModel, data: Sequence[Example]
+) -> list[tuple[bool, bool, float]]:
+    """Per question: answerable?, is the model's first candidate gold?, its confidence."""
+    out = []
+    for ex in data:
+        if len(ex.labels) == 0:
+            out.append((ex.answerable, False, 0.0))
+            continue
+        p = model.probabilities(ex.features)
+        order = np.argsort(-p, kind="stable")
+        confidence = model.confidence(ex.features[order], p[order])
+        out.append((ex.answerable, bool(ex.labels[order[:QUOTED]].any()), confidence))
+    return out
+
+
+def best_threshold(results: Sequence[tuple[bool, bool, float]]) -> float:
+    """The lowest threshold (so the most answers) at which at least ``REFUSAL_FLOOR`` of the
+    unanswerable questions are refused: refusals must not get worse to buy answers."""
+    unanswerable = sorted(p for answerable, _, p in results if not answerable)
+    if not unanswerable:
+        return 0.5
+    # Refusing k of n needs a threshold above the k-th lowest confidence.
+    k = math.ceil(REFUSAL_FLOOR * len(unanswerable))
+    return round(unanswerable[k - 1] + 1e-4, 4) if k else 0.0
+
+
+def _right(result: tuple[bool, bool, float], threshold: float) -> bool:
+    answerable, gold_first, p = result
+    return (answerable and gold_first and p >= threshold) or (not answerable and p < threshold)
+
+
+def figures(results: Sequence[tuple[bool, bool, float]], threshold: float) -> dict[str, float]:
+    """How the answer/refuse decision does: accuracy, gold first, refusal precision/recall."""
+    answerable = [r for r in results if r[0]]
+    unanswerable = [r for r in results if not r[0]]
+    refused = [r for r in results if r[2] < threshold]
+    right_refusals = [r for r in refused if not r[0]]
+    return {
+        "questions": len(results),
+        "right": round(sum(_right(r, threshold) for r in results) / max(len(results), 1), 4),
+        "gold_first": round(sum(r[1] for r in answerable) / max(len(answerable), 1), 4),
+        "answered_with_gold_first": round(
+            sum(r[1] and r[2] >= threshold for r in answerable) / max(len(answerable), 1), 4
+        ),
+        "refusal_precision": round(len(right_refusals) / max(len(refused), 1), 4),
+        "refusal_recall": round(len(right_refusals) / max(len(unanswerable), 1), 4),
+    }
+
+
+def veto_counts(model: ranking.AnswerModel, data: Sequence[Example]) -> dict[str, dict[str, int]]:
+    """How often each ranking.veto fires on answerable and on unanswerable tune questions."""
+    counts: dict[str, dict[str, int]] = {}
+    for ex in data:
+        if len(ex.labels) == 0:
+            continue
+        fired = ranking.veto(
+            ex.features[np.argsort(-model.probabilities(ex.features), kind="stable")]
+        )
+        if fired:
+            row = counts.setdefault(fired, {"answerable": 0, "unanswerable": 0})
+            row["answerable" if ex.answerable else "unanswerable"] += 1
+    return counts
+
+
+def _rounded(weights: np.ndarray, bias: float) -> tuple[tuple[float, ...], float]:
+    return tuple(round(float(w), 5) for w in weights), round(bias, 5)
+
+
+def _described(model: ranking.Logistic, names: Sequence[str]) -> dict[str, object]:
+    return {"features": list(names), "weights": list(model.weights), "bias": model.bias}
+
+
+def collect(sets: Sequence[tuple[Path, Path | None]], root: Path) -> list[Example]:
+    settings = Settings()
+    embedder = load_embedder(settings)
+    data: list[Example] = []
+    for i, (questions_file, corpus) in enumerate(sets):
+        here = Settings(
+            data_dir=(corpus or settings.data_dir).resolve(),
+            index_dir=root / f"index-{i}",
+            feedback_db=root / "unused.sqlite3",
+        )
+        ingest(here, embedder)
+        questions, problems = load_questions(questions_file)
+        if problems:
+            raise SystemExit(f"{questions_file}: {problems}")
+        data += examples(build_assistant(here, embedder), questions)
+        print(f"{questions_file.name}: {len(questions)} questions", file=sys.stderr)
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report", action="store_true", help="held-out figures, no fit")
+    parser.add_argument(
+        "--without",
+        default="",
+        metavar="F1,F2",
+        help="fit with these features held at 0 (an ablation: their weights stay 0)",
+    )
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.report:
+            data = collect(HELDOUT, Path(tmp))
+            model = ranking.AnswerModel.load()
+            print(json.dumps(figures(decisions(model, data), model.threshold), indent=2))
+            return 0
+        data = collect(TUNE, Path(tmp))
+    for name in filter(None, args.without.split(",")):
+        for ex in data:
+            ex.features[:, ranking.FEATURES.index(name)] = 0.0
+    ranker = ranking.Logistic(*_rounded(fit_ranker(data), 0.0))
+    unfitted = ranking.AnswerModel(
+        ranker, ranking.Logistic((0.0,) * len(ranking.DECISION_FEATURES), 0.0), 0.5
+    )
+    decision = ranking.Logistic(*_rounded(*fit(*decision_rows(unfitted, data))))
+    results = decisions(ranking.AnswerModel(ranker, decision, 0.5), data)
+    threshold = best_threshold(results)
+    document = {
+        "vetoes": veto_counts(unfitted, data),
+        "ranker": _described(ranker, ranking.FEATURES),
+        "decision": _described(decision, ranking.DECISION_FEATURES),
+        "threshold": threshold,
+        "fitted_on": [str(path.relative_to(REPO_ROOT)) for path, _ in TUNE],
+        "tune": figures(results, threshold),
+    }
+    ranking.MODEL_FILE.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(document, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
