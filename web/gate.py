@@ -33,6 +33,12 @@ class Access(Enum):
     OFF = "off"
 
 
+#: Gradio's API description: the web component asks for it before its first event, but it
+#: describes every endpoint (``?all_endpoints=true`` the private ones too). An empty one is
+#: answered instead, so the component works and nothing is described.
+_API_INFO = re.compile(r"/gradio_api/info/?")
+EMPTY_API_INFO = b'{"named_endpoints": {}, "unnamed_endpoints": {}}'
+
 _PUBLIC = re.compile(r"/|/assets/.+|/static/.+|/theme\.css|/favicon\.ico|/login/?|/logout/?")
 _CHAT = re.compile(
     r"/config/?|/gradio_api/queue/join|/gradio_api/queue/data"
@@ -44,7 +50,7 @@ def chat_access(sub_path: str) -> Access:
     """The access a path inside a chat mount (``/embed/x`` → ``/x``) needs."""
     if _PUBLIC.fullmatch(sub_path):
         return Access.PUBLIC
-    if _CHAT.fullmatch(sub_path):
+    if _CHAT.fullmatch(sub_path) or _API_INFO.fullmatch(sub_path):
         return Access.CHAT
     return Access.OFF
 
@@ -104,7 +110,16 @@ class ChatGate:
         if access is Access.CHAT and self.login and not has_session(self.mounts[prefix], scope):
             await send_error(send, 401, "unauthorized", "Log in to the chat first.")
             return
+        if _API_INFO.fullmatch(sub_path):
+            await _send_json(send, EMPTY_API_INFO)
+            return
         await self.app(scope, receive, send)
+
+
+async def _send_json(send: Send, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def has_session(gradio_app: Any, scope: Scope) -> bool:
