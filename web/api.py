@@ -145,7 +145,10 @@ def api_router(settings: Settings, assistant: Assistant, library: Library) -> AP
         return JSONResponse(answer.to_dict())
 
     @router.api_route(
-        "/api/ask", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE"], include_in_schema=False
+        "/api/ask",
+        methods=["GET", "HEAD", "PUT", "PATCH", "DELETE"],
+        dependencies=guarded,
+        include_in_schema=False,
     )
     def ask_other_methods() -> None:
         raise ApiError(

@@ -201,7 +201,8 @@ class ChatHandlers:
             check_conversation(all_turns(conversation), self.settings, chat=True)
         except ConversationTooLong as exc:
             error = {"role": "assistant", "content": str(exc), "error": True}
-            shown = [*bubbles(conversation, self.library), *bubbles([error], self.library)]
+            recent = conversation[-self.settings.max_history_turns :]  # the page keeps the rest
+            shown = [*bubbles(recent, self.library), *bubbles([error], self.library)]
             yield shown, conversation, without_invalid(question)
             return
         try:
@@ -242,7 +243,9 @@ class ChatHandlers:
         if not isinstance(turn, dict) or not self.signer.verify(
             turn.get("answer"), turn.get("sig")
         ):
-            return vote_status("This answer can't be rated (it did not come from this server).")
+            return vote_status(
+                "This answer can't be rated (it did not come from this server).", rating="refused"
+            )
         answer = turn["answer"]
         if data.liked is True or data.liked == "Like":
             rating = "like"
