@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from assistant import REPO_ROOT, Answer, Assistant, InvalidQuestion, Message, Settings
 from web.documents import Library
@@ -137,8 +138,8 @@ def api_router(settings: Settings, assistant: Assistant, library: Library) -> AP
             check_conversation(body.history, settings, chat=False)
         except ConversationTooLong as exc:
             raise ApiError(413, "history_too_long", str(exc)) from None
-        try:
-            answer = assistant.ask(body.question, body.history)
+        try:  # in a worker thread: the model releases the GIL, and the event loop stays free
+            answer = await run_in_threadpool(assistant.ask, body.question, body.history)
         except InvalidQuestion as exc:
             status = 413 if exc.kind == "too_long" else 422
             raise ApiError(status, f"{exc.kind}_question", str(exc)) from None
