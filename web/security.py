@@ -64,6 +64,21 @@ def chat_login(settings: Settings) -> Any:
     return None
 
 
+def login_message(settings: Settings) -> str | None:
+    """What the chat's login form says above its fields (Gradio shows only "Incorrect
+    Credentials" on any refusal, a lockout included)."""
+    minutes = max(1, round(settings.login_window / 60))
+    lockout = (
+        f"After {settings.login_max_failures} failed attempts a user name is locked for up to "
+        f"{minutes} minute{'s' if minutes != 1 else ''}."
+    )
+    if login_users(settings):
+        return lockout
+    if settings.api_key:
+        return f"Log in with any user name and the API key as the password. {lockout}"
+    return None
+
+
 def api_key_guard(settings: Settings) -> Callable[[Request], None]:
     """A FastAPI dependency: with an API key configured, require ``Authorization: Bearer``."""
     expected = settings.api_key.encode()

@@ -68,6 +68,7 @@ def create_app(settings: Settings, assistant: Assistant) -> FastAPI:
     examples = load_examples(settings)
     common: dict[str, Any] = {
         "auth": security.chat_login(settings),
+        "auth_message": security.login_message(settings),
         "run_history": False,
         "show_error": False,
         "ssr_mode": False,

@@ -56,7 +56,8 @@ button.copy-answer { margin-top: .5em; padding: .1em .7em; font-size: .8em; curs
 #examples > * { flex: 0 1 auto !important; min-width: 0 !important; }
 #documents table { width: 100%; font-size: .9em; border-collapse: collapse; }
 #documents th, #documents td { text-align: left; padding: .2em .5em .2em 0; }
-#documents td.file { font-family: var(--font-mono); font-size: .85em; overflow-wrap: anywhere; }
+#documents td.file { font-family: var(--font-mono); font-size: .85em; overflow-wrap: anywhere;
+  min-width: 8em; }
 """
 
 EMBED_CSS = (
@@ -140,6 +141,11 @@ def vote_status(message: str, *, vote_id: int | None = None, rating: str = "") -
     )
 
 
+def _minute(iso: str | None) -> str:
+    """``2026-11-29T14:32:38+00:00`` → ``2026-11-29 14:32`` (the column says UTC)."""
+    return iso[:16].replace("T", " ") if iso else "–"
+
+
 def documents_html(library: Library) -> str:
     """The Documents panel: each ingested document with its file, passages and ingest time."""
     documents = library.documents()
@@ -147,7 +153,7 @@ def documents_html(library: Library) -> str:
         return "<p>No documents are indexed yet.</p>"
     rows = "".join(
         f"<tr><td>{html.escape(d.title)}</td><td class='file'>{html.escape(d.source)}</td>"
-        f"<td>{d.passages}</td><td>{html.escape((d.ingested_at or '–').replace('T', ' '))}</td>"
+        f"<td>{d.passages}</td><td>{html.escape(_minute(d.ingested_at))}</td>"
         "</tr>"
         for d in documents
     )
