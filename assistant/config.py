@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     # Limits
     max_question_chars: int = 2000
     max_answer_chars: int = 400
+    #: Earlier turns one request may carry (API ``history``, the chat's conversation): a
+    #: follow-up needs only the last few, and each turn costs time and memory to process.
+    max_history_turns: int = 100
+    #: Characters of all those turns together.
+    max_history_chars: int = 100_000
+    #: Bytes of any request body, refused (413) before it is read: the largest legitimate one,
+    #: the chat's conversation at ``max_history_turns``, is a few hundred KB.
+    max_body_bytes: int = 1_000_000
 
     # Web
     host: str = "127.0.0.1"
@@ -83,8 +91,22 @@ class Settings(BaseSettings):
     frame_ancestors: str = "'self'"
     #: Login for the chat pages: ``user:password`` pairs, comma-separated; empty = no login.
     auth_users: str = ""
-    #: When set, ``/api/*`` requires ``Authorization: Bearer <api_key>``.
+    #: When set, ``/api/*`` requires ``Authorization: Bearer <api_key>``; without a login, the
+    #: chat pages then ask for it too (any user name, the key as password).
     api_key: str = ""
+    #: Failed logins a user name may have within ``login_window`` before it is locked (429).
+    login_max_failures: int = 5
+    #: Failed logins one client address may have within ``login_window``, over any user names.
+    login_max_failures_per_address: int = 20
+    #: Seconds a failed login counts against its user name and address.
+    login_window: float = 300.0
+    #: Secret that signs the answers the chat shows, so a vote can only be about an answer
+    #: this server produced. Random per process when empty: replicas behind one load
+    #: balancer need the same value, or a vote sent to another replica is refused.
+    signing_key: str = ""
+    #: Example questions under the chat's input, one per line (``#`` comments); default
+    #: ``<data_dir>/examples.questions``, and a generic set when there is no such file.
+    examples_file: Path | None = None
 
     @property
     def store_location(self) -> StoreLocation:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,19 +35,34 @@ def read_source(path: Path) -> str:
     return path.read_bytes().decode("utf-8-sig")
 
 
-def source_name(path: Path, data_dir: Path) -> str:
-    """Name relative to the data directory when inside it (portable), else the absolute path."""
+def _base(root: Path) -> Path:
+    """What names under an ingested root are relative to: the folder holding it, so a name
+    keeps the root's own name (``/srv/feeds/a.txt``, ingested as ``/srv/feeds``, is
+    ``feeds/a.txt``) and can't be taken for a file of the data dir."""
+    return root.parent if root.is_dir() else root.parent.parent
+
+
+def source_name(path: Path, data_dir: Path, roots: Sequence[Path] = ()) -> str:
+    """Name relative to the data directory when inside it, else relative to the ingested root
+    holding it: portable, and never a server path that citations would show."""
     path = path.resolve()
     try:
         return path.relative_to(data_dir.resolve()).as_posix()
     except ValueError:
-        return path.as_posix()
+        pass
+    for root in sorted((r.resolve() for r in roots), key=lambda r: len(r.parts), reverse=True):
+        if path == root or path.is_relative_to(root):
+            return path.relative_to(_base(root)).as_posix()
+    return path.name
 
 
-def source_path(source: str, data_dir: Path) -> Path:
-    """Inverse of :func:`source_name`."""
+def source_paths(source: str, data_dir: Path, roots: Sequence[Path] = ()) -> list[Path]:
+    """Where a stored source may be on disk (inverse of :func:`source_name`): an absolute name
+    (from indexes made before names were relative), under the data dir, or under a root."""
     path = Path(source)
-    return path if path.is_absolute() else data_dir / path
+    if path.is_absolute():
+        return [path]
+    return [data_dir / path, *(_base(r.resolve()) / path for r in roots)]
 
 
 def discover(roots: Iterable[Path]) -> list[Path]:
@@ -65,7 +80,9 @@ def discover(roots: Iterable[Path]) -> list[Path]:
     return sorted(set(found))
 
 
-def load_documents(files: Iterable[Path], data_dir: Path) -> tuple[list[Document], list[Skipped]]:
+def load_documents(
+    files: Iterable[Path], data_dir: Path, roots: Sequence[Path] = ()
+) -> tuple[list[Document], list[Skipped]]:
     """Read every file; empty or non-UTF-8 ones are skipped with a reason.
 
     A file that can't be read at all (permissions, I/O error) stops the whole ingest before
@@ -74,7 +91,7 @@ def load_documents(files: Iterable[Path], data_dir: Path) -> tuple[list[Document
     documents: list[Document] = []
     skipped: list[Skipped] = []
     for path in files:
-        source = source_name(path, data_dir)
+        source = source_name(path, data_dir, roots)
         try:
             text = read_source(path)
         except UnicodeDecodeError as exc:

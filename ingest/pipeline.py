@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant import Settings
-from ingest.loader import Skipped, discover, load_documents, source_path
+from ingest.loader import Skipped, discover, load_documents, source_paths
 from ingest.splitter import split_document
 from vectorstore import Embedder, Passage, PassageStore, StoredPassage, save_snapshot
 
@@ -98,7 +98,7 @@ def ingest(
     location = settings.store_location
     roots = [Path(p).resolve() for p in (paths or [settings.data_dir])]
     files = discover(roots)
-    documents, skipped = load_documents(files, settings.data_dir)
+    documents, skipped = load_documents(files, settings.data_dir, roots)
     report = IngestReport(files=len(documents), skipped=skipped)
     for skip in skipped:
         log(f"warning: skipped {skip.source}: {skip.reason}")
@@ -114,7 +114,7 @@ def ingest(
         stored = PassageStore.open(location, embedder.space, create=True).stored()
 
     def in_scope(source: str) -> bool:
-        return _under(source_path(source, settings.data_dir), roots)
+        return any(_under(p, roots) for p in source_paths(source, settings.data_dir, roots))
 
     plan = _plan(fresh, stored, in_scope, {s.source for s in skipped}, report)
     log(f"embedding {len(plan.add)} new passage(s)")

@@ -15,6 +15,9 @@ from assistant import REPO_ROOT, Settings, configure_offline_env
 
 configure_offline_env()
 
+#: Web servers (one per access mode) and chromium, shared by the web test modules.
+pytest_plugins = ["tests.web_fixtures"]
+
 DEV_QUESTIONS = REPO_ROOT / "tests" / "data" / "dev_questions.jsonl"
 CALIBRATION = REPO_ROOT / "tests" / "data" / "calibration.jsonl"
 CORPUS = REPO_ROOT / "data" / "korea_china_summit.txt"

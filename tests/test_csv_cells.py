@@ -41,8 +41,8 @@ def test_results_csv_cells_are_inert(tmp_path: Path) -> None:
 
 def test_feedback_export_cells_are_inert(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
-    for text in HOSTILE:
-        store.record("dislike", text, "=" + text, [])
+    for n, text in enumerate(HOSTILE):
+        store.record(f"answer-{n}", "dislike", text, "=" + text, [])
     assert store.export_csv(tmp_path / "out.csv") == len(HOSTILE)
     rows = _rows(tmp_path / "out.csv")
     assert [r["question"] for r in rows] == ["'" + text for text in HOSTILE]

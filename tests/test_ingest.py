@@ -93,6 +93,23 @@ def test_ingesting_another_path_keeps_other_sources(
     assert len(_sources(fresh_settings, embedder)) == 2
 
 
+def test_documents_outside_the_data_dir_are_named_without_a_server_path(
+    fresh_settings: Settings, embedder, tmp_path: Path
+) -> None:
+    """Citations show source names: one from outside ``data/`` is relative to the folder that
+    was ingested (its own name kept), never an absolute path; a re-ingest still removes it."""
+    feeds = tmp_path / "srv" / "feeds"
+    (feeds / "2025").mkdir(parents=True)
+    (feeds / "2025" / "doc005.txt").write_text("The memo is short. It has two sentences.")
+    (feeds / "gone.txt").write_text("This file will be deleted. Its passages must go too.")
+    ingest(fresh_settings, embedder, [feeds])
+    assert _sources(fresh_settings, embedder) == {"feeds/2025/doc005.txt", "feeds/gone.txt"}
+    (feeds / "gone.txt").unlink()
+    report = ingest(fresh_settings, embedder, [feeds])
+    assert report.sources_removed == ["feeds/gone.txt"]
+    assert _sources(fresh_settings, embedder) == {"feeds/2025/doc005.txt"}
+
+
 def test_non_utf8_and_empty_files_are_warned_and_skipped(
     fresh_settings: Settings, embedder
 ) -> None:

@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 import app
-from assistant import ANSWER_FIELDS, InvalidQuestion, Message, Settings
+from assistant import ANSWER_FIELDS, REPO_ROOT, InvalidQuestion, Message, Settings
+from vectorstore import clean_text
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01", "\u200b\u200b"])
+@pytest.mark.parametrize(
+    "question",
+    ["", "   ", "\n\t", "\x00\x01", "\u200b\u200b", "\u2060\u202e\u00ad", "\x85\x9f", "\ud800"],
+)
 def test_empty_questions_are_refused_clearly(assistant, question: str) -> None:
     with pytest.raises(InvalidQuestion, match="empty") as info:
         assistant.ask(question)
     assert info.value.kind == "empty"
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("Han\u200bwha", "Hanwha"),  # zero-width space inside a word: removed, not a space
+        ("Han\u00adwha", "Hanwha"),  # soft hyphen
+        ("Han\u2060wha \u202eOcean\u202c", "Hanwha Ocean"),  # word joiner, bidi override
+        ("\ufeffHan\u200c\u200dwha", "Hanwha"),  # BOM, zero-width (non-)joiner
+        ("\ud800 Hanwha \udcff", "Hanwha"),  # lone surrogates (an undecodable argv byte)
+        ("Hanwha\x85Ocean\x9f!", "Hanwha Ocean !"),  # C1 controls separate words
+        ("a\x00b\u2028c", "a b c"),
+    ],
+)
+def test_clean_text_removes_what_is_invisible_or_invalid(raw: str, cleaned: str) -> None:
+    assert clean_text(raw) == cleaned
+    clean_text(raw).encode("utf-8")  # always encodable
 
 
 def test_huge_question_is_refused_with_the_limit(assistant) -> None:
@@ -96,3 +120,21 @@ def test_corrupt_index_is_a_clear_error(tmp_path, monkeypatch, capsys) -> None:
     assert app.main(["ask", "Who met?"]) == 1
     err = capsys.readouterr().err
     assert "can't be opened" in err or "No collection" in err
+
+
+def test_cli_removes_an_undecodable_byte(indexed_settings: Settings) -> None:
+    """``app.py ask $'\\xff Hanwha…'``: the byte is not a character; it is dropped, no traceback."""
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(indexed_settings.index_dir)}
+    question = b"\xff What did Lee raise about Hanwha Ocean?"
+    done = subprocess.run(
+        [sys.executable, "app.py", "ask", "--json", question],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert b"Traceback" not in done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["question"] == "What did Lee raise about Hanwha Ocean?"
+    assert answer["status"] == "answered"

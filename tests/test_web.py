@@ -1,14 +1,12 @@
 """The web front end end to end: real server processes on 127.0.0.1, real headless chromium.
 
-Servers and the browser are module-scoped (starting them is the slow part):
-- ``server``: open access; allows the host page's origin (CORS) and framing by it (CSP);
-- ``locked``: login and API key on — also the second replica for the same-answers test.
+Servers (one per access mode) and the browser come from ``tests/web_fixtures.py``; access
+control, limits and the route matrix are in ``test_web_security.py``.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import http.server
 import json
 import os
@@ -17,8 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -27,115 +23,38 @@ import pytest
 
 from assistant import ANSWER_FIELDS, REPO_ROOT, Settings
 from tests.conftest import CORPUS
-from tests.servers import ServerProcess, app_server
+from tests.web_fixtures import (
+    API_KEY,
+    EXAMPLES,
+    PASSWORD,
+    QUESTION,
+    USER,
+    Server,
+    api_ask,
+    ask_in,
+    new_page,
+    start_server,
+)
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-QUESTION = "What did Lee raise about Hanwha Ocean?"
-API_KEY = "test-key-123"
-USER, PASSWORD = "alice", "s3cret"
+
+def votes(server: Server) -> list[tuple]:
+    """The stored votes (rating, question, citations), oldest first."""
+    with sqlite3.connect(f"file:{server.feedback_db}?mode=ro", uri=True) as db:
+        return db.execute(
+            "SELECT id, rating, question, citations FROM votes ORDER BY id"
+        ).fetchall()
 
 
-@dataclass
-class Server:
-    url: str
-    process: ServerProcess
-    feedback_db: Path
-
-
-def start_server(settings: Settings, db: Path, **env: str) -> Server:
-    environ = {
-        "ASSISTANT_INDEX_DIR": str(settings.index_dir),
-        "ASSISTANT_DATA_DIR": str(settings.data_dir),
-        "ASSISTANT_FEEDBACK_DB": str(db),
-        **env,
-    }
-    process = app_server(environ)
-    return Server(process.url, process, db)
-
-
-@pytest.fixture(scope="module")
-def host_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A static intranet page on another port (another origin) that embeds the chat."""
-    root = tmp_path_factory.mktemp("host")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", root
-    httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def servers(
-    indexed_settings: Settings, tmp_path_factory: pytest.TempPathFactory, host_page
-) -> Iterator[tuple[Server, Server]]:
-    host_url, _ = host_page
-    root = tmp_path_factory.mktemp("web")
-    open_server = start_server(
-        indexed_settings,
-        root / "feedback.sqlite3",
-        ASSISTANT_ALLOWED_ORIGINS=host_url,
-        ASSISTANT_FRAME_ANCESTORS=f"'self' {host_url}",
-    )
-    locked = start_server(
-        indexed_settings,
-        root / "locked.sqlite3",
-        ASSISTANT_AUTH_USERS=f"{USER}:{PASSWORD}",
-        ASSISTANT_API_KEY=API_KEY,
-    )
-    try:
-        open_server.process.wait_healthy()
-        locked.process.wait_healthy()
-        yield open_server, locked
-    finally:
-        open_server.process.stop()
-        locked.process.stop()
-
-
-@pytest.fixture(scope="module")
-def server(servers: tuple[Server, Server]) -> Server:
-    return servers[0]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture()
-def page(browser):
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    page = context.new_page()
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.dialogs = dialogs  # type: ignore[attr-defined]
-    yield page
-    context.close()
-
-
-# -- helpers ------------------------------------------------------------------------------
-def ask_in(frame, question: str, answers_before: int) -> str:
-    """Type a question into the chat (page or frame) and return the final answer's text."""
-    box = frame.locator("#question textarea")
-    box.fill(question)
-    box.press("Enter")
-    # A streamed answer gets the ``final`` class with its last chunk.
-    done = frame.locator("#chat .a-text.final, #chat .a-error").nth(answers_before)
-    done.wait_for(timeout=30_000)
-    return done.inner_text()
-
-
-def api_ask(server: Server, question: str, history=(), **headers: str) -> httpx.Response:
-    body = {"question": question, "history": list(history)}
-    return httpx.post(f"{server.url}/api/ask", json=body, headers=headers, timeout=30)
+def vote_on_last_answer(page, button: str, rating: str) -> str:
+    """Click a vote button of the last answer (``Like``, ``Dislike``, or ``Liked``/``Disliked``
+    to take the vote back); return the vote id the page was told once the server answered with
+    ``rating`` (``none`` for an undo)."""
+    page.locator(f"#chat .message-buttons button[aria-label='{button}']").last.click()
+    done = page.locator(f"#vote-status .vote[data-rating='{rating}']")
+    done.wait_for(timeout=10_000)
+    return str(done.get_attribute("data-vote-id"))
 
 
 # -- the chat page ------------------------------------------------------------------------
@@ -145,7 +64,8 @@ def test_chat_cites_highlights_follows_up_and_refuses(server, page, artifacts_di
     assert "Hanwha Ocean" in answer and "[1]" in answer
 
     source = page.locator("#chat .sources details.source").first
-    assert source.locator("summary").inner_text().startswith("[1]")
+    # Sources read as the document's title and paragraph, not file offsets.
+    assert source.locator("summary").inner_text() == "[1] Korea China Summit, paragraph 4"
     source.locator("summary").click()
     mark = source.locator("mark")
     mark.wait_for(state="visible")
@@ -160,6 +80,7 @@ def test_chat_cites_highlights_follows_up_and_refuses(server, page, artifacts_di
 
     not_found = ask_in(page, "Who is the president of France?", 2)
     assert "don't contain" in not_found
+    assert "France" in page.locator("#chat .reason").last.inner_text()  # muted, under it
     assert page.locator("#chat .sources").count() == 2  # only the two cited answers
 
     page.locator("#clear").click()
@@ -175,30 +96,74 @@ def test_hostile_question_is_shown_literally(server, page) -> None:
     too_long = "why " * 1000
     error = ask_in(page, too_long, 1)
     assert "limit is 2,000" in error
-    page.wait_for_timeout(300)
+    # The chat goes on after the refusal: the next answer arriving is the event to wait for.
+    assert "Hanwha Ocean" in ask_in(page, QUESTION, 2)
     assert page.dialogs == []  # type: ignore[attr-defined]
 
 
-def test_feedback_is_stored_and_exported(server, page, tmp_path: Path) -> None:
+def test_invalid_and_invisible_characters_in_the_chat(server, page) -> None:
+    """A lone surrogate (what a broken paste gives) and zero-width characters inside a word
+    are removed: the question is answered, no error overlay, and the chat goes on; a question
+    of invisible characters only is empty and leaves no bubble."""
+    page.goto(server.url + "/", wait_until="load")
+    box = page.locator("#question textarea")
+    typed = "(box, text) => { box.value = text; box.dispatchEvent(new Event('input')) }"
+    box.evaluate(typed, "\ud800 What did Lee raise about Han\u200bwha Ocean?")
+    box.press("Enter")
+    page.locator("#chat .a-text.final").first.wait_for(timeout=30_000)
+    assert page.locator("#chat .q-text").first.inner_text() == QUESTION
+    assert "sanctions" in page.locator("#chat .a-text.final").first.inner_text()
+
+    box.fill("\u200b\u2060\u202e \u00ad")
+    box.press("Enter")
+    # Handled when the server gives the box back empty (a new question before that is ignored).
+    page.wait_for_function("() => document.querySelector('#question textarea').value === ''")
+    assert "seven" in ask_in(page, "How many agreements were signed?", 1)
+    assert page.locator("#chat .q-text").count() == 2  # the invisible question left no bubble
+    assert page.locator(".toast-body, .error").count() == 0
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_error_bubbles_have_no_votes(server, page) -> None:
     page.goto(server.url + "/", wait_until="load")
     ask_in(page, QUESTION, 0)
-    bot = page.locator("#chat .message-row").filter(has=page.locator(".a-text")).last
-    bot.hover()
-    page.get_by_role("button", name="Like").last.click()
-    deadline = time.monotonic() + 10
-    rows: list[tuple] = []
-    while time.monotonic() < deadline and not rows:
-        try:
-            with sqlite3.connect(f"file:{server.feedback_db}?mode=ro", uri=True) as db:
-                rows = db.execute(
-                    "SELECT rating, question, answer, citations FROM feedback"
-                ).fetchall()
-        except sqlite3.OperationalError:  # the server hasn't created the file or table yet
-            pass
-        time.sleep(0.2)
-    assert rows and rows[-1][0] == "like" and rows[-1][1] == QUESTION
-    assert json.loads(rows[-1][3])[0]["n"] == 1
+    ask_in(page, "why " * 1000, 1)
+    assert page.locator("#chat .a-error").count() == 1
+    # One answer, one error: Like and Dislike only for the answer (hidden ones don't count).
+    assert page.locator("#chat").get_by_role("button", name="Like", exact=True).count() == 1
+    assert page.locator("#chat").get_by_role("button", name="Dislike", exact=True).count() == 1
 
+
+def test_copy_gives_plain_text_with_its_sources(server, page) -> None:
+    page.goto(server.url + "/", wait_until="load")
+    ask_in(page, QUESTION, 0)
+    button = page.locator("#chat button.copy-answer").first
+    button.click()
+    page.locator("#chat button.copy-answer", has_text="Copied").wait_for(timeout=5_000)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "<" not in copied and "class=" not in copied
+    text, sources = copied.split("\n\nSources:\n")
+    assert text.startswith("President Lee raised") and text.endswith("[1]")
+    assert sources.startswith("[1] Korea China Summit, paragraph 4 (korea_china_summit.txt): “")
+
+
+def test_feedback_one_vote_per_answer_undo_and_export(server, page, tmp_path: Path) -> None:
+    page.goto(server.url + "/", wait_until="load")
+    before = len(votes(server)) if server.feedback_db.exists() else 0
+    ask_in(page, QUESTION, 0)
+    liked = vote_on_last_answer(page, "Like", "like")
+    rows = votes(server)
+    assert len(rows) == before + 1 and rows[-1][0] == int(liked)
+    assert rows[-1][1:3] == ("like", QUESTION) and json.loads(rows[-1][3])[0]["n"] == 1
+
+    disliked = vote_on_last_answer(page, "Dislike", "dislike")
+    assert disliked == liked  # the same answer's vote, replaced
+    assert [r[:2] for r in votes(server)[before:]] == [(int(liked), "dislike")]
+
+    vote_on_last_answer(page, "Disliked", "none")  # clicking it again takes the vote back
+    assert len(votes(server)) == before
+
+    vote_on_last_answer(page, "Like", "like")
     target = tmp_path / "feedback.csv"
     env = {**os.environ, "ASSISTANT_FEEDBACK_DB": str(server.feedback_db)}
     done = subprocess.run(
@@ -213,7 +178,60 @@ def test_feedback_is_stored_and_exported(server, page, tmp_path: Path) -> None:
     with target.open(encoding="utf-8") as f:
         exported = list(csv.DictReader(f))
     assert exported[-1]["rating"] == "like" and exported[-1]["question"] == QUESTION
-    assert exported[-1]["created_at"]
+    assert exported[-1]["created_at"] and exported[-1]["answer_id"]
+
+
+def test_documents_panel_and_example_questions_from_a_file(server, page) -> None:
+    page.goto(server.url + "/", wait_until="load")
+    buttons = page.locator("#examples button")
+    buttons.first.wait_for()
+    assert buttons.all_inner_texts() == list(EXAMPLES)
+    page.locator("#documents").get_by_text("Documents").click()
+    row = page.locator("#documents tbody tr").first
+    row.wait_for(timeout=10_000)
+    cells = row.locator("td").all_inner_texts()
+    assert cells[:3] == ["Korea China Summit", "korea_china_summit.txt", "21"]
+    assert cells[3][:4].isdigit()  # when its index was written
+
+    listed = httpx.get(f"{server.url}/api/documents", timeout=10).json()["documents"]
+    assert [(d["title"], d["source"], d["passages"]) for d in listed] == [
+        ("Korea China Summit", "korea_china_summit.txt", 21)
+    ]
+
+    buttons.first.click()  # an example asks itself
+    assert "seven" in page.locator("#chat .a-text.final").first.inner_text(timeout=30_000)
+
+
+def _box(page, selector: str) -> dict[str, float]:
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, selector
+    return box
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "width", "height"),
+    [("embed-420", "/embed/", 420, 640), ("phone-390", "/", 390, 844)],
+)
+def test_narrow_layouts(server, browser, artifacts_dir, name, path, width, height) -> None:
+    """In the compact view at 420 px and on a phone: the placeholder sits below the
+    "Conversation" label, and Ask and Clear stay on the question's row."""
+    page = new_page(browser, width, height)
+    try:
+        page.goto(server.url + path, wait_until="load")
+        page.locator("#question textarea").wait_for(timeout=30_000)
+        label = _box(page, "#chat label[data-testid='block-label']")
+        text = page.locator("#chat").get_by_text("Ask a question about the news.")
+        placeholder = text.bounding_box()
+        assert placeholder is not None
+        assert placeholder["y"] >= label["y"] + label["height"], (label, placeholder)
+        ask, clear, question = (_box(page, s) for s in ("#ask", "#clear", "#question"))
+        assert abs(clear["y"] - ask["y"]) < 2 and abs(question["y"] - ask["y"]) < 20
+        assert clear["x"] + clear["width"] <= width
+        page.screenshot(path=str(artifacts_dir / f"{name}-empty.png"))
+        ask_in(page, QUESTION, 0)
+        page.screenshot(path=str(artifacts_dir / f"{name}.png"), full_page=True)
+    finally:
+        page.context.close()
 
 
 # -- embedding ------------------------------------------------------------------------------
@@ -231,6 +249,13 @@ def test_embed_iframe_on_another_origin(server, page, host_page) -> None:
     answer = ask_in(frame, QUESTION, 0)
     assert "Hanwha Ocean" in answer
     assert frame.locator("footer").count() == 0 or not frame.locator("footer").is_visible()
+
+
+def test_embed_without_the_slash_redirects(server) -> None:
+    response = httpx.get(f"{server.url}/embed?x=1", timeout=10)
+    assert response.status_code == 308
+    assert response.headers["location"].endswith("/embed/?x=1")
+    assert httpx.get(f"{server.url}/embed", follow_redirects=True, timeout=10).status_code == 200
 
 
 def test_web_component_loads_only_from_our_server(server, page, host_page) -> None:
@@ -251,7 +276,7 @@ def test_web_component_loads_only_from_our_server(server, page, host_page) -> No
 
 
 def test_framing_and_cors_are_strict_by_default(servers) -> None:
-    _, locked = servers
+    locked = servers["both"]
     response = httpx.get(f"{locked.url}/healthz", headers={"Origin": "http://evil.example"})
     assert response.headers["content-security-policy"] == "frame-ancestors 'self'"
     assert "access-control-allow-origin" not in response.headers
@@ -264,6 +289,7 @@ def test_api_contract_and_errors(server) -> None:
     data = response.json()
     assert tuple(data) == ANSWER_FIELDS
     assert data["status"] == "answered" and data["citations"][0]["n"] == 1
+    assert data["citations"][0]["start"] == 1118  # offsets stay in the API
     assert api_ask(server, "Who is the president of France?").json()["citations"] == []
 
     assert api_ask(server, "   ").status_code == 422
@@ -277,7 +303,7 @@ def test_api_contract_and_errors(server) -> None:
     )
     assert bad.status_code == 400 and bad.json()["error"] == "malformed_json"
     wrong = httpx.post(f"{server.url}/api/ask", json={"history": "x"}, timeout=10)
-    assert wrong.status_code == 422
+    assert wrong.status_code == 422 and wrong.json()["error"] == "invalid_request"
     role = api_ask(server, QUESTION, [{"role": "system", "content": "x"}])
     assert role.status_code == 422
 
@@ -289,18 +315,18 @@ def test_api_contract_and_errors(server) -> None:
     assert "openapi.json" in docs and "cdn" not in docs.lower()
 
 
-def test_gradio_client_predict(server) -> None:
-    from gradio_client import Client
-
-    client = Client(server.url + "/", verbose=False)
-    bubbles, conversation, _ = client.predict(QUESTION, [], api_name="/chat")
-    assert conversation[-1]["answer"]["citations"][0]["n"] == 1
-    assert "Hanwha Ocean" in str(bubbles[-1]["content"])  # gradio 6: a list of parts
-
-
 # -- access control and replicas --------------------------------------------------------------
+def login_in(page, user: str, password: str) -> None:
+    page.locator("input[type=password]").wait_for(timeout=20_000)
+    assert page.locator("#question").count() == 0
+    page.locator("input[type=text], input:not([type])").first.fill(user)
+    page.locator("input[type=password]").fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.locator("#question textarea").wait_for(timeout=20_000)
+
+
 def test_login_and_api_key_when_configured(servers, page) -> None:
-    _, locked = servers
+    locked = servers["both"]
     assert api_ask(locked, QUESTION).status_code == 401
     assert api_ask(locked, QUESTION, Authorization="Bearer wrong").status_code == 401
     ok = api_ask(locked, QUESTION, Authorization=f"Bearer {API_KEY}")
@@ -308,17 +334,19 @@ def test_login_and_api_key_when_configured(servers, page) -> None:
     assert httpx.get(f"{locked.url}/healthz").status_code == 200
 
     page.goto(locked.url + "/", wait_until="load")
-    page.locator("input[type=password]").wait_for(timeout=20_000)
-    assert page.locator("#question").count() == 0
-    page.locator("input[type=text], input:not([type])").first.fill(USER)
-    page.locator("input[type=password]").fill(PASSWORD)
-    page.get_by_role("button", name="Login").click()
-    page.locator("#question textarea").wait_for(timeout=20_000)
+    login_in(page, USER, PASSWORD)
+    assert "Hanwha Ocean" in ask_in(page, QUESTION, 0)
+
+
+def test_with_only_an_api_key_the_chat_asks_for_it(servers, page) -> None:
+    keyed = servers["key"]
+    page.goto(keyed.url + "/embed/", wait_until="load")
+    login_in(page, "anyone", API_KEY)
     assert "Hanwha Ocean" in ask_in(page, QUESTION, 0)
 
 
 def test_two_replicas_answer_a_conversation_identically(servers) -> None:
-    first, second = servers
+    first, second = servers["open"], servers["both"]
     auth = {"Authorization": f"Bearer {API_KEY}"}
     turns = [QUESTION, "What else did he note?", "How many agreements were signed?"]
     transcripts = []

@@ -4,7 +4,14 @@ in-memory snapshot and Chroma (an embedded directory or a ``chroma run`` server)
 Imports nothing of the project above it: callers pass explicit arguments, not settings.
 """
 
-from vectorstore.analysis import clean_text, normalize_for_match, stem, stems, words
+from vectorstore.analysis import (
+    clean_text,
+    normalize_for_match,
+    stem,
+    stems,
+    without_invalid,
+    words,
+)
 from vectorstore.chroma_store import IndexUnavailable, PassageStore, StoreLocation
 from vectorstore.embeddings import BACKENDS, Embedder, load_embedder
 from vectorstore.lexical import BM25Index
@@ -31,5 +38,6 @@ __all__ = [
     "save_snapshot",
     "stem",
     "stems",
+    "without_invalid",
     "words",
 ]

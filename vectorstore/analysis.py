@@ -10,7 +10,17 @@ import Stemmer
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"'})
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+#: Control characters (C0 but white space, DEL, C1) and line/paragraph separators: they
+#: separate words, so each becomes a space.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+#: Invisible characters that sit *inside* words (zero-width spaces and joiners, soft hyphen,
+#: word joiner, direction marks and overrides, BOM, tag characters) and text that is not
+#: characters at all (lone surrogates, e.g. an undecodable byte of a command line, and
+#: noncharacters): removed, so "Han\u200bwha" is "Hanwha" and nothing unencodable travels on.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff\U000e0000-\U000e007f]"
+)
 
 #: Function words: never searched for, never evidence of a topic.
 STOPWORDS = frozenset(
@@ -29,10 +39,17 @@ STOPWORDS = frozenset(
 
 
 def clean_text(text: str) -> str:
-    """NFC, control and zero-width characters removed, whitespace folded: safe to process."""
-    text = unicodedata.normalize("NFC", text)
-    text = _CONTROL.sub(" ", text)
+    """Invisible characters removed, controls made spaces, NFC, whitespace folded: text that
+    is safe to search, show and encode (a text of invisible characters only is empty)."""
+    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
     return " ".join(text.split())
+
+
+def without_invalid(text: str) -> str:
+    """Only what can't be encoded or shown (lone surrogates, noncharacters, controls but line
+    breaks and tabs) removed; layout kept: for text given back to a person to edit."""
+    return _INVISIBLE.sub("", re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", "", text))
 
 
 def normalize_for_match(text: str) -> str:

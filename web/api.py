@@ -1,26 +1,35 @@
-"""The JSON API: ``POST /api/ask``, ``GET /healthz`` and a docs page that needs no CDN."""
+"""The JSON API: ``POST /api/ask``, ``GET /api/documents``, ``GET|HEAD /healthz`` and a docs
+page that needs no CDN. Every error is ``{"error": code, "message": text}`` (:mod:`web.errors`).
+
+The ask body is read and checked here, step by step, so each way a body can be wrong gets its
+own status and message: not JSON at all (415), not UTF-8 or not parsable (400), the wrong shape
+(422), too large (413, checked before it is read by :class:`web.limits.BodyLimit`).
+"""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from assistant import REPO_ROOT, Answer, Assistant, InvalidQuestion, Message, Settings
+from web.documents import Library
+from web.errors import ApiError, ErrorOut
+from web.limits import ConversationTooLong, check_conversation
 from web.security import api_key_guard
-
-#: Longest conversation a request may carry; a follow-up needs only the last few turns.
-MAX_HISTORY = 200
 
 
 class AskRequest(BaseModel):
     question: str = Field(description="The question; cleaned, at most ASSISTANT_MAX_QUESTION_CHARS")
     history: list[Message] = Field(
-        default_factory=list, max_length=MAX_HISTORY, description="Earlier turns, oldest first"
+        default_factory=list,
+        description="Earlier turns, oldest first; at most ASSISTANT_MAX_HISTORY_TURNS turns and "
+        "ASSISTANT_MAX_HISTORY_CHARS characters",
     )
 
 
@@ -30,9 +39,16 @@ class Health(BaseModel):
     version: str
 
 
-class ErrorOut(BaseModel):
-    error: str
-    message: str
+class DocumentOut(BaseModel):
+    source: str = Field(description="The file, relative to the folder it was ingested from")
+    title: str = Field(description="Its first heading, else its file name made readable")
+    passages: int
+    paragraphs: int
+    ingested_at: str | None = Field(description="When the index holding it was written (UTC)")
+
+
+class Documents(BaseModel):
+    documents: list[DocumentOut]
 
 
 def version() -> str:
@@ -44,56 +60,133 @@ def version() -> str:
         return "unknown"
 
 
-def _error(status: int, kind: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": kind, "message": message}, status_code=status)
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Bad bodies as JSON: unparsable JSON is 400, a body of the wrong shape 422."""
+def _where(error: dict[str, Any]) -> str:
+    return ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
 
-    async def invalid(_request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        errors = exc.errors()
-        if any(e.get("type") == "json_invalid" for e in errors):
-            return _error(400, "malformed_json", "The request body is not valid JSON.")
-        where = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'body'}: {e.get('msg')}"
-            for e in errors
+
+async def read_ask(request: Request) -> AskRequest:
+    """The ask body, or the :class:`ApiError` that says what is wrong with it."""
+    if not _is_json(request.headers.get("content-type", "")):
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Send the question as JSON, with 'Content-Type: application/json'.",
         )
-        return _error(422, "invalid_request", f"The request body is not as expected ({where}).")
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(
+            400, "invalid_utf8", f"The request body is not valid UTF-8 (byte {exc.start})."
+        ) from None
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ApiError(400, "too_deeply_nested", "The request body nests too deeply.") from None
+    except json.JSONDecodeError:
+        raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
+    try:
+        return AskRequest.model_validate(data)
+    except ValidationError as exc:
+        where = "; ".join(f"{_where(e)}: {e.get('msg')}" for e in exc.errors())
+        raise ApiError(
+            422, "invalid_request", f"The request body is not as expected ({where})."
+        ) from None
 
-    app.add_exception_handler(RequestValidationError, invalid)
+
+def _responses(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorOut, "description": text} for code, text in codes}
 
 
-def api_router(settings: Settings, assistant: Assistant) -> APIRouter:
+def api_router(settings: Settings, assistant: Assistant, library: Library) -> APIRouter:
     router = APIRouter()
     guarded = [Depends(api_key_guard(settings))]
-    errors: dict[int | str, dict[str, Any]] = {
-        code: {"model": ErrorOut, "description": text}
-        for code, text in (
-            (400, "Body is not JSON"),
-            (401, "Missing or wrong API key (when one is configured)"),
-            (413, "Question too long"),
-            (422, "Empty question or malformed body"),
-        )
-    }
+    unauthorized = (401, "Missing or wrong API key (when one is configured)")
 
-    @router.post("/api/ask", response_model=Answer, responses=errors, dependencies=guarded)
-    def ask(body: AskRequest) -> JSONResponse:
+    @router.post(
+        "/api/ask",
+        response_model=Answer,
+        dependencies=guarded,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/AskRequest"},
+                    }
+                },
+            }
+        },
+        responses=_responses(
+            (400, "Body not UTF-8, not JSON, or nested too deeply"),
+            unauthorized,
+            (413, "Body, question or history over its limit"),
+            (415, "Body not sent as application/json"),
+            (422, "Empty question or a body of the wrong shape"),
+            (500, "Unexpected failure"),
+        ),
+    )
+    async def ask(request: Request) -> JSONResponse:
         """Answer a question in a conversation; the answer object is the CLI's ``--json``."""
+        body = await read_ask(request)
         try:
-            answer = assistant.ask(body.question, body.history)
+            check_conversation(body.history, settings, chat=False)
+        except ConversationTooLong as exc:
+            raise ApiError(413, "history_too_long", str(exc)) from None
+        try:  # in a worker thread: the model releases the GIL, and the event loop stays free
+            answer = await run_in_threadpool(assistant.ask, body.question, body.history)
         except InvalidQuestion as exc:
             status = 413 if exc.kind == "too_long" else 422
-            return _error(status, f"{exc.kind}_question", str(exc))
+            raise ApiError(status, f"{exc.kind}_question", str(exc)) from None
         return JSONResponse(answer.to_dict())
 
-    @router.get("/healthz", response_model=Health)
+    @router.api_route(
+        "/api/ask",
+        methods=["GET", "HEAD", "PUT", "PATCH", "DELETE"],
+        dependencies=guarded,
+        include_in_schema=False,
+    )
+    def ask_other_methods() -> None:
+        raise ApiError(
+            405, "method_not_allowed", "Use POST to ask a question.", {"Allow": "POST, OPTIONS"}
+        )
+
+    @router.get(
+        "/api/documents",
+        response_model=Documents,
+        dependencies=guarded,
+        responses=_responses(unauthorized),
+    )
+    def documents() -> Documents:
+        """The ingested documents: title, file, passages, when their index was written."""
+        return Documents(
+            documents=[DocumentOut(**d.to_dict()) for d in library.documents()]  # type: ignore[arg-type]
+        )
+
+    @router.api_route(
+        "/healthz",
+        methods=["GET", "HEAD"],
+        response_model=Health,
+        responses=_responses((500, "Unexpected failure")),
+    )
     def healthz() -> Health:
         """Ready when the model is loaded and the index open (the assistant exists)."""
         return Health(
             model_loaded=True, passages_indexed=assistant.passages_indexed, version=version()
         )
+
+    @router.api_route(
+        "/api/{rest:path}",
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    def unknown(rest: str) -> Response:
+        raise ApiError(404, "not_found", f"No such API route: /api/{rest}.")
 
     @router.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -44,7 +44,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from web.server import create_app
 
     app = create_app(settings, assistant)
-    print(f"serving on http://{host}:{port}/ (API: /api/ask, embed: /embed)", file=sys.stderr)
+    print(f"serving on http://{host}:{port}/ (API: /api/ask, embed: /embed/)", file=sys.stderr)
     uvicorn.run(
         app,
         host=host,

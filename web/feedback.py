@@ -17,11 +17,13 @@ from typing import Any
 
 from assistant import inert
 
-COLUMNS = ("id", "created_at", "rating", "question", "answer", "citations")
+COLUMNS = ("id", "answer_id", "created_at", "rating", "question", "answer", "citations")
 
+#: One row per answer: a new vote on the same answer replaces it, an undo deletes it.
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
+CREATE TABLE IF NOT EXISTS votes (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
+    answer_id TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL,
     rating TEXT NOT NULL,
     question TEXT NOT NULL,
@@ -33,7 +35,7 @@ CREATE TABLE IF NOT EXISTS feedback (
 
 @dataclass(frozen=True)
 class FeedbackStore:
-    """The feedback table in ``path`` (created on first use)."""
+    """The votes table in ``path`` (created on first use)."""
 
     path: Path
 
@@ -44,24 +46,35 @@ class FeedbackStore:
         return connection
 
     def record(
-        self, rating: str, question: str, answer: str, citations: Sequence[dict[str, Any]]
+        self,
+        answer_id: str,
+        rating: str,
+        question: str,
+        answer: str,
+        citations: Sequence[dict[str, Any]],
     ) -> int:
-        """Store one rating with what was rated; returns its row id."""
+        """Store the vote on one answer (replacing an earlier one); returns its row id."""
         created = datetime.now(UTC).isoformat(timespec="seconds")
         with self._connect() as connection:
-            cursor = connection.execute(
-                "INSERT INTO feedback (created_at, rating, question, answer, citations) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (created, rating, question, answer, json.dumps(list(citations))),
-            )
-            return int(cursor.lastrowid or 0)
+            row = connection.execute(
+                "INSERT INTO votes (answer_id, created_at, rating, question, answer, citations) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(answer_id) DO UPDATE SET "
+                "created_at = excluded.created_at, rating = excluded.rating RETURNING id",
+                (answer_id, created, rating, question, answer, json.dumps(list(citations))),
+            ).fetchone()
+            return int(row[0])
+
+    def withdraw(self, answer_id: str) -> None:
+        """Undo the vote on one answer."""
+        with self._connect() as connection:
+            connection.execute("DELETE FROM votes WHERE answer_id = ?", (answer_id,))
 
     def rows(self) -> list[dict[str, Any]]:
-        """Every rating, oldest first."""
+        """Every vote, oldest first."""
         if not self.path.exists():
             return []
         with self._connect() as connection:
-            cursor = connection.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY id")
+            cursor = connection.execute(f"SELECT {', '.join(COLUMNS)} FROM votes ORDER BY id")
             return [dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
     def export_csv(self, target: Path) -> int:

@@ -8,59 +8,13 @@ inside an HTML block so the chat's markdown renderer leaves it alone: questions 
 from __future__ import annotations
 
 import html
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from assistant import Passage
+from web.documents import Library
 
 #: Longer rejected questions are shown cut to this many characters.
 SHOWN_REJECTED_CHARS = 300
-
-
-class SourceViewer:
-    """Rebuilds a cited sentence's paragraph from the indexed passages (no file is re-read).
-
-    ``passages`` is asked each time, so a server that reloads its index shows the new one.
-    """
-
-    def __init__(self, passages: Callable[[], Sequence[Passage]]) -> None:
-        self._passages = passages
-        self._indexed: tuple[Sequence[Passage] | None, dict[str, list[Passage]]] = (None, {})
-
-    def _by_source(self) -> dict[str, list[Passage]]:
-        passages = self._passages()
-        indexed_from, by_source = self._indexed
-        if passages is not indexed_from:
-            by_source = defaultdict(list)
-            for passage in passages:
-                by_source[passage.source].append(passage)
-            for sentences in by_source.values():
-                sentences.sort(key=lambda p: p.start)
-            self._indexed = (passages, by_source)  # one assignment: safe across threads
-        return by_source
-
-    def paragraph(self, source: str, start: int, end: int) -> list[tuple[str, bool]]:
-        """The sentences of the paragraph holding ``source[start:end]``, each with "is cited"."""
-        sentences = self._by_source().get(source, [])
-        cited = next((p for p in sentences if p.start <= start and end <= p.end), None)
-        if cited is None:
-            return []
-        return [
-            (p.text, p.start <= start and end <= p.end)
-            for p in sentences
-            if p.paragraph == cited.paragraph
-        ]
-
-    def paragraph_html(self, citation: Mapping[str, Any]) -> str:
-        """The paragraph with the cited sentence in ``<mark>``; the sentence alone if unknown."""
-        sentences = self.paragraph(citation["source"], citation["start"], citation["end"])
-        if not sentences:
-            return f"<mark>{html.escape(citation['text'])}</mark>"
-        return " ".join(
-            f"<mark>{html.escape(text)}</mark>" if cited else html.escape(text)
-            for text, cited in sentences
-        )
 
 
 def text_html(text: str) -> str:
@@ -80,9 +34,44 @@ def rejected_question(question: str) -> str:
     return user_message(f"{shown}… ({len(question):,} characters)")
 
 
-def answer_message(answer: Mapping[str, Any], viewer: SourceViewer, *, final: bool = True) -> str:
+def source_label(citation: Mapping[str, Any], library: Library) -> str:
+    """``Korea China Summit, paragraph 4``: the document's title and where in it (the
+    character offsets stay in the API's answer object)."""
+    title = library.title(str(citation["source"]))
+    cited = library.cited(str(citation["source"]), int(citation["start"]), int(citation["end"]))
+    return f"{title}, paragraph {cited.paragraph + 1}" if cited else title
+
+
+def paragraph_html(citation: Mapping[str, Any], library: Library) -> str:
+    """The paragraph with the cited sentence in ``<mark>``; the sentence alone if unknown."""
+    sentences = library.paragraph(citation["source"], citation["start"], citation["end"])
+    if not sentences:
+        return f"<mark>{html.escape(citation['text'])}</mark>"
+    return " ".join(
+        f"<mark>{html.escape(text)}</mark>" if cited else html.escape(text)
+        for text, cited in sentences
+    )
+
+
+def plain_text(answer: Mapping[str, Any], library: Library) -> str:
+    """The answer as a person would paste it: its text, then the sources it cites."""
+    lines = [str(answer["answer"])]
+    if answer.get("reason"):
+        lines.append(f"({answer['reason']})")
+    citations: Sequence[Mapping[str, Any]] = answer.get("citations") or []
+    if citations:
+        lines += ["", "Sources:"]
+        lines += [
+            f"[{int(c['n'])}] {source_label(c, library)} ({c['source']}): “{c['text']}”"
+            for c in citations
+        ]
+    return "\n".join(lines)
+
+
+def answer_message(answer: Mapping[str, Any], library: Library, *, final: bool = True) -> str:
     """The answer with its sources, or the refusal with its reason muted under it; while it
-    streams (``final`` false) its text lacks the ``final`` class pages and tests wait for."""
+    streams (``final`` false) its text lacks the ``final`` class pages and tests wait for, and
+    the Copy button (which copies :func:`plain_text`) comes with the final text."""
     state = "a-text final" if final else "a-text"
     parts = [f'<div class="{state}">{text_html(answer["answer"])}</div>']
     if answer.get("reason"):
@@ -94,12 +83,19 @@ def answer_message(answer: Mapping[str, Any], viewer: SourceViewer, *, final: bo
     citations: Sequence[Mapping[str, Any]] = answer.get("citations") or []
     if citations:
         items = "".join(
-            f'<details class="source"><summary>[{int(c["n"])}] {html.escape(c["source"])} '
-            f"(characters {int(c['start'])}–{int(c['end'])})</summary>"
-            f'<p class="paragraph">{viewer.paragraph_html(c)}</p></details>'
+            f'<details class="source"><summary title="{html.escape(str(c["source"]))}">'
+            f"[{int(c['n'])}] {html.escape(source_label(c, library))}</summary>"
+            f'<p class="paragraph">{paragraph_html(c, library)}</p></details>'
             for c in citations
         )
         parts.append(f'<div class="sources"><div class="sources-title">Sources</div>{items}</div>')
+    if final:  # the chat's sanitiser drops data attributes: the text travels in a hidden div
+        copied = html.escape(plain_text(answer, library)).replace("\n", "&#10;")
+        parts.append(
+            f'<div class="copy-text">{copied}</div>'
+            '<button type="button" class="copy-answer" title="Copy the answer and its sources">'
+            "Copy</button>"
+        )
     return "".join(parts)
 
 

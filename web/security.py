@@ -2,19 +2,34 @@
 
 Everything is off or strict by default (no login, no key, same-origin only, framing by our
 own pages only) and opened up through settings, so an intranet deployment states its policy
-in configuration rather than code.
+in configuration rather than code. Four modes (the README's security section has the table):
+
+- no login, no key: everything open except what no mode opens (Gradio's own API, uploads);
+- login: the chat needs a login; ``/api/*`` stays open;
+- API key: ``/api/*`` needs the key, and so does the chat (as the password of its login form),
+  so the chat's queue is no way around the key;
+- both: the chat needs a login, ``/api/*`` the key.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import Settings
+from web.errors import ApiError
+from web.gate import ChatGate
+from web.limits import BodyLimit
+from web.logins import LoginThrottle
+
+#: Paths FastAPI serves itself; their routes guard themselves (the API key dependency).
+OWN_ROUTES = re.compile(r"/api(/.*)?|/healthz|/docs|/openapi\.json|/gradio\.js|/embed")
 
 
 def split_list(value: str, sep: str = ",") -> list[str]:
@@ -33,6 +48,37 @@ def login_users(settings: Settings) -> list[tuple[str, str]]:
     return users
 
 
+def chat_login(settings: Settings) -> Any:
+    """What Gradio's ``auth`` gets: the users' pairs; with only an API key, a check that takes
+    the key as the password (any user name); None when the chat is open."""
+    users = login_users(settings)
+    if users:
+        return users
+    key = settings.api_key.encode()
+    if key:
+
+        def key_as_password(_user: str, password: str) -> bool:
+            return hmac.compare_digest(password.encode(), key)
+
+        return key_as_password
+    return None
+
+
+def login_message(settings: Settings) -> str | None:
+    """What the chat's login form says above its fields (Gradio shows only "Incorrect
+    Credentials" on any refusal, a lockout included)."""
+    minutes = max(1, round(settings.login_window / 60))
+    lockout = (
+        f"After {settings.login_max_failures} failed attempts a user name is locked for up to "
+        f"{minutes} minute{'s' if minutes != 1 else ''}."
+    )
+    if login_users(settings):
+        return lockout
+    if settings.api_key:
+        return f"Log in with any user name and the API key as the password. {lockout}"
+    return None
+
+
 def api_key_guard(settings: Settings) -> Callable[[Request], None]:
     """A FastAPI dependency: with an API key configured, require ``Authorization: Bearer``."""
     expected = settings.api_key.encode()
@@ -42,10 +88,11 @@ def api_key_guard(settings: Settings) -> Callable[[Request], None]:
             return
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-            raise HTTPException(
-                status_code=401,
-                detail="A valid API key is required: send 'Authorization: Bearer <key>'.",
-                headers={"WWW-Authenticate": "Bearer"},
+            raise ApiError(
+                401,
+                "unauthorized",
+                "A valid API key is required: send 'Authorization: Bearer <key>'.",
+                {"WWW-Authenticate": "Bearer"},
             )
 
     return guard
@@ -78,8 +125,20 @@ class FramingPolicy:
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """CORS and framing middleware. CORS is always installed so Gradio defers to our policy."""
+def install(app: FastAPI, settings: Settings, mounts: Mapping[str, Any]) -> None:
+    """The guards in front of everything, innermost first: login throttling, the chat's
+    allow-list and sessions, the body cap; then framing and CORS around all of them (CORS is
+    always installed so Gradio defers to our policy, and answers preflights first)."""
+    app.add_middleware(
+        LoginThrottle,
+        max_per_user=settings.login_max_failures,
+        max_per_address=settings.login_max_failures_per_address,
+        window=settings.login_window,
+    )
+    app.add_middleware(
+        ChatGate, own=OWN_ROUTES, mounts=mounts, login=chat_login(settings) is not None
+    )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(FramingPolicy, frame_ancestors=settings.frame_ancestors.strip() or "'none'")
     app.add_middleware(
         CORSMiddleware,
