@@ -73,6 +73,8 @@ DECISION_FEATURES = (
 )
 #: Candidates the model scores (the fused ranking's best).
 CANDIDATES = 10
+#: Passages whose analysis is kept between questions.
+VIEWS_CACHED = 50_000
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,7 @@ class Features:
         #: source → its whole text (for the terms its document holds).
         self.document_text = document_text
         self._document_stems: dict[str, frozenset[str]] = {}
+        self._views: dict[str, _Views] = {}
 
     def document_stems(self, source: str) -> frozenset[str]:
         """Every stem of a document (built once per document, on first use)."""
@@ -262,17 +265,20 @@ class Features:
         """
         terms = search.topic_stems or search.stems
         term_words = search.topic_words if search.topic_stems else search.stems
-        idf = np.array([self.idf(t) for t in terms], dtype=np.float64)
-        views = [self._views(e) for e in evidence]
-        held = np.array([[t in v.own for t in terms] for v in views], dtype=bool).reshape(
-            len(views), len(terms)
-        )
-        focus = idf * np.log1p(len(views) / (1.0 + held.sum(axis=0)))
+        idf = [self.idf(t) for t in terms]
+        views = [self.views(e.passage.id, e.passage.text) for e in evidence]
+        focus = [
+            w * math.log1p(len(views) / (1.0 + sum(t in v.own for v in views)))
+            for t, w in zip(terms, idf, strict=True)
+        ]
 
-        def share(hits: Sequence[bool], weights: np.ndarray = idf) -> float:
-            total = float(weights.sum())
-            mask = np.asarray(hits, dtype=bool)
-            return float(weights[mask].sum()) / total if total and len(mask) else 0.0
+        def share(hits: Sequence[bool], weights: Sequence[float] = idf) -> float:
+            total = sum(weights)
+            return (
+                sum(w for w, hit in zip(weights, hits, strict=True) if hit) / total
+                if total
+                else 0.0
+            )
 
         question_stems = set(search.stems)
         unknown = float(min(len(self.unknown_names(query)), 3))
@@ -326,11 +332,19 @@ class Features:
             matrix[:, FEATURES.index(gap)] = column - (column.max() if len(column) else 0.0)
         return matrix
 
-    def _views(self, evidence: Evidence) -> _Views:
-        text = evidence.passage.text
+    def views(self, passage_id: str, text: str) -> _Views:
+        """What a passage's features read of it (the same for every question: cached)."""
+        cached = self._views.get(passage_id)
+        if cached is None:
+            if len(self._views) >= VIEWS_CACHED:
+                self._views.clear()
+            cached = self._views[passage_id] = self._read(passage_id, text)
+        return cached
+
+    def _read(self, passage_id: str, text: str) -> _Views:
         own_words = words(text)
         refers_back = refers_back_to_before(own_words)
-        before = self.before(evidence.passage.id) if refers_back else ""
+        before = self.before(passage_id) if refers_back else ""
         own = set(stems(text))
         return _Views(
             text, own, own_words, own | set(stems(before)), own_words + words(before), refers_back
