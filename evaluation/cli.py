@@ -23,10 +23,17 @@ def _err(message: str) -> None:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    """``name  value`` lines for the terminal (undefined metrics as n/a)."""
-    return "\n".join(
-        f"{name:<26}{'n/a' if value is None else value}" for name, value in summary.items()
-    )
+    """``name  value`` lines for the terminal (undefined metrics as n/a), then a line per
+    question kind when the set has kinds."""
+    lines = [
+        f"{name:<26}{'n/a' if value is None else value}"
+        for name, value in summary.items()
+        if name != "by_kind"
+    ]
+    for kind, values in (summary.get("by_kind") or {}).items():
+        shown = "  ".join(f"{m} {'n/a' if v is None else v}" for m, v in values.items())
+        lines.append(f"  {kind:<24}{shown}")
+    return "\n".join(lines)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
