@@ -28,25 +28,11 @@ SUMMIT_NAME = "korea_china_summit.txt"
 # The original article in the project; the corpus copy must stay identical to it.
 ORIGINAL_SUMMIT = HERE.parent.parent / "data" / SUMMIT_NAME
 # The public dev set: ids and question wordings must not be reused.
-DEV_SET = Path("/work/shared/eval/dev_questions.jsonl")
+DEV_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "dev_questions.jsonl"
 
 SEED = 20261129
 SETS = ("summit", "multidoc")
 
-KINDS = {
-    "paraphrase",
-    "synonym",
-    "category",
-    "capital",
-    "type",
-    "neighbour",
-    "multi-part",
-    "chatty",
-    "follow-up",
-    "unanswerable",
-    "hard-negative",
-    "multi-doc",
-}
 SINGLE_TURN_KINDS = (
     "paraphrase",
     "synonym",
@@ -57,6 +43,7 @@ SINGLE_TURN_KINDS = (
     "multi-part",
     "chatty",
 )
+KINDS = {*SINGLE_TURN_KINDS, "follow-up", "unanswerable", "hard-negative", "multi-doc"}
 ALLOWED_KINDS = {
     "summit": KINDS - {"multi-doc"},
     "multidoc": {"multi-doc", "unanswerable", "hard-negative"},
