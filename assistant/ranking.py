@@ -209,14 +209,12 @@ class Features:
         self,
         vocabulary: BM25Index,
         lexicon: Lexicon,
-        around: Callable[[str], str],
         before: Callable[[str], str],
         document_text: Callable[[str], str],
     ) -> None:
         self.vocabulary = vocabulary
         self.lexicon = lexicon
-        #: passage id → the text of the sentences either side, and of its paragraph before it.
-        self.around = around
+        #: passage id → the text of its paragraph before it.
         self.before = before
         #: source → its whole text (for the terms its document holds).
         self.document_text = document_text

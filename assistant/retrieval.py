@@ -167,13 +167,6 @@ class HybridRetriever:
             return None
         return self.passages[i + 1] if i < self.context.last[i] else None
 
-    def around(self, passage_id: str) -> str:
-        """The text of the sentences right before and after this one in its paragraph."""
-        i = self._position.get(passage_id)
-        if i is None:
-            return ""
-        return " ".join(self.passages[r].text for r in self.context.neighbours([i]))
-
     def document_text(self, source: str) -> str:
         """The sentences of one document, joined (built on first use)."""
         return self._document_texts.get(source, "")
