@@ -6,7 +6,13 @@ Imports nothing from ``ingest``, ``web`` or ``evaluation``; front ends import fr
 
 from assistant.answerer import Answerer, ExtractiveAnswerer
 from assistant.citations import Draft
-from assistant.config import REPO_ROOT, Settings, configure_offline_env
+from assistant.config import (
+    REPO_ROOT,
+    Settings,
+    SettingsError,
+    configure_offline_env,
+    load_settings,
+)
 from assistant.csv_cells import inert
 from assistant.query import Query, SearchText, analyse
 from assistant.retrieval import PassageRetriever
@@ -38,6 +44,7 @@ __all__ = [
     "Query",
     "SearchText",
     "Settings",
+    "SettingsError",
     "Status",
     "analyse",
     "build_assistant",
@@ -45,4 +52,5 @@ __all__ = [
     "configure_offline_env",
     "inert",
     "load_embedder",
+    "load_settings",
 ]

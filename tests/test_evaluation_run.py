@@ -140,10 +140,8 @@ def test_gate_exit_codes_and_compare(cli_env, tmp_path: Path, capsys) -> None:
     assert (summary["n_questions"], summary["n_skipped"], summary["correct"]) == (2, 1, 1.0)
     assert "Gate passed" in (old / "report.html").read_text()
 
-    code = app.main(
-        ["eval", str(bad), "--out", str(new), "--min", "correct=1.0", "--compare", str(old)]
-        + ["--allow-skipped", "1"]
-    )
+    gate = ["--min", "correct=1.0", "--allow-skipped", "1"]
+    code = app.main(["eval", str(bad), "--out", str(new), *gate, "--compare", str(old)])
     out, err = capsys.readouterr()
     assert code == 1
     gate_lines = [line for line in err.splitlines() if line.startswith("gate failed")]

@@ -28,6 +28,13 @@ class Health(BaseModel):
     model_loaded: bool
     passages_indexed: int
     version: str
+    index_version: str | None = Field(
+        description="The index version served (each ingest that changes the index publishes one)"
+    )
+    index_problem: str | None = Field(
+        description="Why the newest published index version couldn't be loaded (the one "
+        "above is still served); null when none"
+    )
 
 
 class ErrorOut(BaseModel):
@@ -92,7 +99,11 @@ def api_router(settings: Settings, assistant: Assistant) -> APIRouter:
     def healthz() -> Health:
         """Ready when the model is loaded and the index open (the assistant exists)."""
         return Health(
-            model_loaded=True, passages_indexed=assistant.passages_indexed, version=version()
+            model_loaded=True,
+            passages_indexed=assistant.passages_indexed,
+            version=version(),
+            index_version=assistant.index_version,
+            index_problem=assistant.reload_problem,
         )
 
     @router.get("/docs", include_in_schema=False)
