@@ -1,13 +1,14 @@
 #!/usr/bin/env python
 """Command line: ingest documents, ask questions, run question sets, serve the web chat.
 
-    python app.py ingest [PATH ...]          index .txt/.md files (default: data/)
+    python app.py ingest [PATH ...]          index .txt/.md/.html files (default: data/)
     python app.py ask "QUESTION" [--json]    answer one question with numbered sources
     python app.py eval QUESTIONS --out DIR   run a question set, write answers and metrics
     python app.py eval-compare OLD NEW       what changed between two evaluation runs
     python app.py serve [--host H --port P]  web chat, JSON API and embeddable chat
 
-Exit codes: 0 ok, 1 a failed gate or a runtime error, 2 bad usage or input.
+Exit codes: 0 ok, 1 a failed gate or a runtime error (no usable index, port busy), 2 bad
+usage or input (a bad setting, an empty question, another ingest holding the index).
 Heavy libraries load inside the commands that need them, so ``--help`` is instant.
 """
 
@@ -22,7 +23,12 @@ from vectorstore import configure_offline_env
 
 configure_offline_env()
 
-from assistant import Answer, Settings  # noqa: E402 - after the offline environment is set
+from assistant import (  # noqa: E402 - after the offline environment is set
+    Answer,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -33,8 +39,8 @@ def _err(message: str) -> None:
 
 # -- ingest -------------------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant import load_embedder
-    from ingest import IngestError, ingest
+    from assistant import IndexUnavailable, load_embedder
+    from ingest import IndexLocked, IngestError, ingest
 
     try:
         report = ingest(
@@ -42,11 +48,18 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             load_embedder(settings),
             [Path(p) for p in args.paths] or None,
             rebuild=args.rebuild,
+            wait=args.wait,
             log=lambda msg: print(msg, file=sys.stderr),
         )
+    except IndexLocked as exc:
+        _err(f"{exc} The index was not changed by this run.")
+        return EXIT_USAGE
     except IngestError as exc:
         _err(f"{exc}. The index was not changed.")
         return EXIT_USAGE
+    except IndexUnavailable as exc:
+        _err(str(exc))
+        return EXIT_FAIL
     print(report.summary())
     return EXIT_OK
 
@@ -98,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="index documents into the vector store")
     p.add_argument("paths", nargs="*", help="files or folders (default: the data dir)")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another ingest of the same index to finish (default: exit 2)",
+    )
     p.set_defaults(handler=cmd_ingest)
 
     p = sub.add_parser("ask", help="answer one question")
@@ -122,7 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.handler(args, Settings()))
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        for line in exc.lines:
+            _err(line)
+        return EXIT_USAGE
+    return int(args.handler(args, settings))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,13 @@ Imports nothing from ``ingest``, ``web`` or ``evaluation``; front ends import fr
 from assistant import ranking
 from assistant.answerer import Answerer, ExtractiveAnswerer
 from assistant.citations import Draft
-from assistant.config import REPO_ROOT, Settings, configure_offline_env
+from assistant.config import (
+    REPO_ROOT,
+    Settings,
+    SettingsError,
+    configure_offline_env,
+    load_settings,
+)
 from assistant.csv_cells import inert
 from assistant.query import Query, SearchText, analyse
 from assistant.retrieval import PassageRetriever
@@ -39,6 +45,7 @@ __all__ = [
     "Query",
     "SearchText",
     "Settings",
+    "SettingsError",
     "Status",
     "analyse",
     "build_assistant",
@@ -46,5 +53,6 @@ __all__ = [
     "configure_offline_env",
     "inert",
     "load_embedder",
+    "load_settings",
     "ranking",
 ]

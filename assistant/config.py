@@ -1,18 +1,63 @@
-"""All configuration in one place, read from ``ASSISTANT_*`` environment variables."""
+"""All configuration in one place, read from ``ASSISTANT_*`` environment variables.
+
+Every value is checked when the settings are read, before any model loads: a bad one is a
+:class:`SettingsError` whose lines read ``ASSISTANT_PORT: not a port number`` (the CLI prints
+them and exits 2). Messages never repeat a value, so a secret can't leak into a log.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
+from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vectorstore.chroma_store import StoreLocation
+from vectorstore.embeddings import BACKENDS
 from vectorstore.offline import configure_offline_env
 from vectorstore.snapshot import SnapshotOptions
 
-__all__ = ["REPO_ROOT", "Settings", "configure_offline_env"]
+__all__ = ["REPO_ROOT", "Settings", "SettingsError", "configure_offline_env", "load_settings"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "ASSISTANT_"
+#: What Chroma accepts in a collection name (we add ``__v<version>`` and such to it).
+_COLLECTION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{1,400}[A-Za-z0-9])?")
+#: How pydantic's own checks (before ours) read as one line.
+_TYPE_MESSAGES = {
+    "int_parsing": "not a whole number",
+    "int_from_float": "not a whole number",
+    "float_parsing": "not a number",
+    "bool_parsing": "not true or false",
+    "path_type": "not a path",
+    "finite_number": "not a finite number",
+}
+
+
+class SettingsError(ValueError):
+    """One or more settings are invalid; ``lines`` has one ``ASSISTANT_X: why`` per setting."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = lines
+
+
+def parse_users(text: str, separator: str = ",") -> list[tuple[str, str]]:
+    """``user:password`` entries (comma-separated, or one a line from a file with ``"\\n"``):
+    the password is everything after the first colon; blank entries and ``#`` comments are
+    ignored. The ValueError names the entry's position, never its content (a password)."""
+    users = []
+    for n, entry in enumerate((e.strip() for e in text.split(separator)), start=1):
+        if not entry or entry.startswith("#"):
+            continue
+        user, sep, password = entry.partition(":")
+        if not sep or not user.strip() or not password:
+            raise ValueError(f"entry {n} is not user:password")
+        users.append((user.strip(), password))
+    return users
 
 
 class Settings(BaseSettings):
@@ -90,7 +135,11 @@ class Settings(BaseSettings):
     #: Pages allowed to frame the chat (CSP ``frame-ancestors``), space-separated sources.
     frame_ancestors: str = "'self'"
     #: Login for the chat pages: ``user:password`` pairs, comma-separated; empty = no login.
+    #: A password with a comma can't be written here: use ``auth_file``.
     auth_users: str = ""
+    #: A file of ``user:password`` lines (any character but a newline in a password; ``#``
+    #: lines are comments), read as well as ``auth_users``.
+    auth_file: Path | None = None
     #: When set, ``/api/*`` requires ``Authorization: Bearer <api_key>``; without a login, the
     #: chat pages then ask for it too (any user name, the key as password).
     api_key: str = ""
@@ -108,6 +157,115 @@ class Settings(BaseSettings):
     #: ``<data_dir>/examples.questions``, and a generic set when there is no such file.
     examples_file: Path | None = None
 
+    # -- checks (each message names no value: it may be a secret) --------------------------
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, value: Any) -> int:
+        try:
+            port = int(str(value).strip())
+        except ValueError:
+            raise ValueError("not a port number") from None
+        if not 0 < port < 65536:
+            raise ValueError("not a port number (1-65535)")
+        return port
+
+    @field_validator("embedding_backend")
+    @classmethod
+    def _backend(cls, value: str) -> str:
+        if value not in BACKENDS:
+            raise ValueError(f"unknown embedding backend; choose one of {', '.join(BACKENDS)}")
+        return value
+
+    @field_validator(
+        "threads",
+        "embed_batch_size",
+        "candidates",
+        "top_k",
+        "ef_search",
+        "max_question_chars",
+        "max_answer_chars",
+    )
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be 1 or more")
+        return value
+
+    @field_validator("exact_search_max")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 or more")
+        return value
+
+    @field_validator("reload_interval", "lexical_weight", "window_weight", "document_weight")
+    @classmethod
+    def _not_negative_float(cls, value: float) -> float:
+        if not value >= 0:  # NaN too
+            raise ValueError("must be 0 or more")
+        return value
+
+    @field_validator("answer_threshold")
+    @classmethod
+    def _probability(cls, value: float | None) -> float | None:
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise ValueError("must be a probability between 0 and 1")
+        return value
+
+    @field_validator("collection")
+    @classmethod
+    def _collection(cls, value: str) -> str:
+        if not _COLLECTION.fullmatch(value):
+            raise ValueError(
+                "3-402 letters, digits, '.', '_' or '-', starting and ending with a letter or digit"
+            )
+        return value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        url = urlparse(value)
+        try:
+            port = url.port
+        except ValueError:
+            port = -1
+        if url.scheme not in ("http", "https") or not url.hostname or port == -1:
+            raise ValueError("not a URL like http://host:port")
+        return value
+
+    @field_validator("auth_file", mode="before")
+    @classmethod
+    def _no_auth_file(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("auth_users")
+    @classmethod
+    def _auth_users(cls, value: str) -> str:
+        parse_users(value)
+        return value
+
+    @model_validator(mode="after")
+    def _auth_file(self) -> Settings:
+        self.login_users()  # a missing or malformed file fails here, not at the first login
+        return self
+
+    def login_users(self) -> list[tuple[str, str]]:
+        """(user, password) pairs for the chat login, from ``auth_users`` and ``auth_file``;
+        empty when login is off."""
+        users = parse_users(self.auth_users)
+        if self.auth_file is not None:
+            try:
+                text = Path(self.auth_file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise _setting_error("auth_file", f"can't be read ({type(exc).__name__})") from None
+            try:
+                users += parse_users(text, "\n")
+            except ValueError as exc:
+                raise _setting_error("auth_file", str(exc).replace("entry", "line")) from None
+        return users
+
     @property
     def store_location(self) -> StoreLocation:
         return StoreLocation(self.index_dir, self.collection, self.chroma_url)
@@ -116,3 +274,33 @@ class Settings(BaseSettings):
     def snapshot_options(self) -> SnapshotOptions:
         root = self.snapshot_dir or self.index_dir.with_name(self.index_dir.name + ".snapshots")
         return SnapshotOptions(root, self.exact_search_max, self.ef_search)
+
+
+def _setting_error(field: str, message: str) -> SettingsError:
+    return SettingsError([f"{ENV_PREFIX}{field.upper()}: {message}"])
+
+
+def describe_errors(exc: ValidationError) -> list[str]:
+    """One ``ASSISTANT_X: why`` line per invalid setting (our own words, never the value)."""
+    lines = []
+    for error in exc.errors():
+        name = f"{ENV_PREFIX}{str(error['loc'][0]).upper()}" if error["loc"] else "settings"
+        if error["type"] == "value_error":
+            cause = error.get("ctx", {}).get("error")
+            message = (
+                cause.lines[0].split(": ", 1)[1] if isinstance(cause, SettingsError) else str(cause)
+            )
+            if isinstance(cause, SettingsError):
+                name = cause.lines[0].split(": ", 1)[0]
+        else:
+            message = _TYPE_MESSAGES.get(error["type"], "invalid value")
+        lines.append(f"{name}: {message}")
+    return lines
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment (and ``overrides``), or :class:`SettingsError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_errors(exc)) from None

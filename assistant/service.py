@@ -31,7 +31,7 @@ from vectorstore.analysis import clean_text
 from vectorstore.chroma_store import PassageStore
 from vectorstore.embeddings import Embedder
 from vectorstore.embeddings import load_embedder as load_backend
-from vectorstore.snapshot import load_index
+from vectorstore.snapshot import IndexSnapshot, load_index
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,9 @@ class Assistant:
         self.settings = settings
         self.embedder = embedder
         self.engine = build_engine(settings, embedder)
+        #: Why the newest published version couldn't be loaded (the loaded one is still
+        #: answering); None when the last check succeeded. ``/healthz`` shows it.
+        self.reload_problem: str | None = None
         self._stop = threading.Event()
         self._swapped = threading.Condition()
 
@@ -89,12 +92,14 @@ class Assistant:
         return self.engine.version
 
     def refresh(self) -> bool:
-        """Load the index again if an ingest finished changing it since; True when it did
-        (an index being written has no version yet, so it waits for the finished one)."""
+        """Load the index again if an ingest published a new version since; True when it did
+        (a version being written is not published, so it is never loaded)."""
         version = PassageStore.current_version(self.settings.store_location)
         if version is None or version == self.engine.version:
+            self.reload_problem = None
             return False
         engine = build_engine(self.settings, self.embedder)
+        self.reload_problem = None
         with self._swapped:
             self.engine = engine  # one assignment: a question in flight keeps its engine
             self._swapped.notify_all()
@@ -114,6 +119,7 @@ class Assistant:
                     if self.refresh():
                         log.warning("index reloaded: version %s", self.engine.version)
                 except Exception as exc:  # keep answering from the loaded version
+                    self.reload_problem = f"can't reload the index: {type(exc).__name__}: {exc}"
                     log.warning(
                         "can't reload the index (%s: %s); still answering from version %s",
                         type(exc).__name__,
@@ -190,16 +196,31 @@ def load_embedder(settings: Settings) -> Embedder:
 
 
 def build_retriever(settings: Settings, embedder: Embedder) -> HybridRetriever:
-    """Open the index and load what retrieval keeps in memory (from its snapshot when saved)."""
-    store = PassageStore.open(settings.store_location, embedder.space, create=False)
+    """Open the version served and load what retrieval keeps in memory (from its snapshot
+    when saved)."""
     return HybridRetriever(
-        load_index(store, settings.snapshot_options),
+        _load_served(settings, embedder),
         embedder,
         candidates=settings.candidates,
         lexical_weight=settings.lexical_weight,
         window_weight=settings.window_weight,
         document_weight=settings.document_weight,
     )
+
+
+def _load_served(settings: Settings, embedder: Embedder, attempts: int = 3) -> IndexSnapshot:
+    """The snapshot of the version served. When an ingest publishes another version and
+    deletes this one while it is being read from Chroma, the new one is read instead."""
+    attempt = 1
+    while True:
+        store = PassageStore.open(settings.store_location, embedder.space)
+        try:
+            return load_index(store, settings.snapshot_options)
+        except Exception:
+            replaced = PassageStore.current_version(settings.store_location) != store.version
+            if not replaced or attempt == attempts:
+                raise
+            attempt += 1
 
 
 def build_engine(settings: Settings, embedder: Embedder) -> Engine:

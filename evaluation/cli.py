@@ -38,12 +38,14 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from evaluation.compare import CompareError, load_run
-    from evaluation.gate import GateError, misses, parse_threshold
+    from evaluation.gate import GateError, misses, parse_threshold, skipped_miss
     from evaluation.questions import QuestionSetError, load_questions
 
     try:
         thresholds = [parse_threshold(t, "min") for t in args.min or []]
         thresholds += [parse_threshold(t, "max") for t in args.max or []]
+        if args.allow_skipped < 0:
+            raise GateError("--allow-skipped must be 0 or more")
         questions, problems = load_questions(Path(args.questions))
         old = load_run(Path(args.compare)) if args.compare else None
     except (GateError, QuestionSetError, CompareError) as exc:
@@ -64,6 +66,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     pairs = run(assistant, questions, Progress(len(questions), sys.stderr))
     summary = summarize(pairs, n_skipped=len(problems))
     missed = misses(summary, thresholds)
+    if thresholds and (skipped := skipped_miss(len(problems), args.allow_skipped)) is not None:
+        missed.append(skipped)
     out = Path(args.out)
     try:
         write_outputs(
@@ -128,7 +132,8 @@ def register(sub: Any) -> None:
         "eval",
         help="run a question set; write answers, results, summary and an HTML report",
         description="Run a question set (.jsonl or .csv) and score it. "
-        "Exit 1 when a --min/--max threshold is missed, 2 on bad usage or unreadable input.",
+        "Exit 1 when a --min/--max threshold is missed (or, with a threshold, when input lines "
+        "were skipped beyond --allow-skipped), 2 on bad usage or unreadable input.",
     )
     p.add_argument("questions", help="question set (.jsonl or .csv)")
     p.add_argument("--out", required=True, help="output directory")
@@ -143,6 +148,14 @@ def register(sub: Any) -> None:
         action="append",
         metavar="METRIC=VALUE",
         help="fail (exit 1) when METRIC is above VALUE, e.g. latency_p95_ms=200 (repeatable)",
+    )
+    p.add_argument(
+        "--allow-skipped",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --min/--max: up to N malformed (skipped) input lines don't fail the gate "
+        "(default 0: any skipped line fails it)",
     )
     p.add_argument("--compare", metavar="OLD_DIR", help="also compare with an earlier run")
     p.set_defaults(handler=cmd_eval)

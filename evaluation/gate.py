@@ -2,7 +2,9 @@
 
 Thresholds are parsed before anything runs, so a typo fails in a second (exit 2) rather than
 after a long evaluation. An undefined metric (None: no questions of its kind) fails its
-threshold: a gate can't pass on evidence that doesn't exist.
+threshold: a gate can't pass on evidence that doesn't exist. Nor can it pass on a question set
+with lines that couldn't be read (malformed, skipped), unless ``--allow-skipped N`` says how
+many are expected: a mostly broken file must not look like a good run.
 """
 
 from __future__ import annotations
@@ -64,3 +66,13 @@ def misses(summary: Mapping[str, Any], thresholds: Sequence[Threshold]) -> list[
         elif t.bound == "max" and actual > t.value:
             reasons.append(f"{t.metric} {actual:g} > {t.value:g}")
     return reasons
+
+
+def skipped_miss(n_skipped: int, allowed: int) -> str | None:
+    """The reason a gate fails on skipped input lines, or None when there are few enough."""
+    if n_skipped <= allowed:
+        return None
+    return (
+        f"{n_skipped} input line(s) skipped (malformed; allowed: {allowed}); fix them, or "
+        "pass --allow-skipped N when they are expected"
+    )

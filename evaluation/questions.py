@@ -110,11 +110,26 @@ def unique_ids(
 
 
 def read_text(path: Path) -> str:
-    """The file's text (a UTF-8 BOM is dropped), or :class:`QuestionSetError`."""
+    """The file's text (a UTF-8 BOM is dropped), or :class:`QuestionSetError` when it can't
+    be read. Bytes that aren't UTF-8 are kept as lone surrogates (``surrogateescape``) so that
+    only the lines holding them are reported (:func:`bad_bytes`), not the whole file."""
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuestionSetError(f"can't read {path}: {exc}") from exc
+        return path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
+    except OSError as exc:
+        raise QuestionSetError(f"can't read {path}: {exc.strerror or exc}") from exc
+
+
+_ESCAPED_BYTE = re.compile(r"[\udc80-\udcff]")
+
+
+def bad_bytes(text: str, *, column: bool = True) -> str | None:
+    """What is wrong with a line (or a CSV cell: ``column=False``) read by :func:`read_text`
+    that wasn't UTF-8, else None."""
+    found = _ESCAPED_BYTE.search(text)
+    if found is None:
+        return None
+    where = f" at column {found.start() + 1}" if column else ""
+    return f"not valid UTF-8 (byte 0x{ord(found.group()) - 0xDC00:02x}{where})"
 
 
 def load_jsonl(path: Path) -> tuple[list[Question], list[str]]:
@@ -123,6 +138,9 @@ def load_jsonl(path: Path) -> tuple[list[Question], list[str]]:
     problems: list[str] = []
     for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
+            continue
+        if (problem := bad_bytes(line)) is not None:
+            problems.append(f"line {number}: {problem}")
             continue
         try:
             numbered.append((number, question_from_row(json.loads(line), f"line{number}")))
@@ -207,6 +225,10 @@ def load_csv(path: Path) -> tuple[list[Question], list[str]]:
             problems.append(f"line {start}: {exc}")
             continue
         if not any(c.strip() for c in cells):
+            continue
+        bad = (bad_bytes(cell, column=False) for cell in cells)
+        if (problem := next(filter(None, bad), None)) is not None:
+            problems.append(f"line {start}: {problem}")
             continue
         try:
             if len(cells) > len(header):

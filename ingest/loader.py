@@ -1,12 +1,26 @@
-"""Find and read the documents to ingest (.txt and .md, UTF-8)."""
+"""Find and read the documents to ingest: plain text and Markdown as they are, HTML as the
+text a reader sees; anything else is skipped and named once.
+
+The text passages index into is the *cleaned* text: line ends normalised to ``\\n``, and
+control characters removed (NUL, the other C0 controls except tab and newline, DEL and the C1
+controls), so none reaches an answer. For HTML it is the extracted text
+(:mod:`ingest.html_text`). :func:`document_text` gives that text for any file.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-SUFFIXES = (".txt", ".md")
+from ingest.html_text import html_text
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm")
+SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class IngestError(RuntimeError):
@@ -15,7 +29,8 @@ class IngestError(RuntimeError):
 
 @dataclass(frozen=True)
 class Document:
-    """A readable document: ``source`` is its stable name in the index, ``text`` its content."""
+    """A readable document: ``source`` is its stable name in the index, ``text`` its cleaned
+    content (what passage offsets index into)."""
 
     source: str
     path: Path
@@ -30,9 +45,18 @@ class Skipped:
     reason: str
 
 
-def read_source(path: Path) -> str:
-    """The text that passage offsets index into: UTF-8 (a BOM dropped), line ends as stored."""
-    return path.read_bytes().decode("utf-8-sig")
+def clean_control(text: str) -> str:
+    """Line ends as ``\\n``; NUL, C0 (but tab and newline), DEL and C1 controls removed."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def document_text(path: Path) -> str:
+    """The text that passage offsets index into: UTF-8 (a BOM dropped), HTML reduced to its
+    text, control characters removed. UnicodeDecodeError when the file isn't UTF-8."""
+    raw = path.read_bytes().decode("utf-8-sig")
+    if path.suffix.lower() in HTML_SUFFIXES:
+        raw = html_text(raw)
+    return clean_control(raw)
 
 
 def _base(root: Path) -> Path:
@@ -65,23 +89,47 @@ def source_paths(source: str, data_dir: Path, roots: Sequence[Path] = ()) -> lis
     return [data_dir / path, *(_base(r.resolve()) / path for r in roots)]
 
 
-def discover(roots: Iterable[Path]) -> list[Path]:
-    """Every .txt/.md file under the roots (files given directly are taken as they are)."""
+def supported(path: Path) -> bool:
+    return path.suffix.lower() in SUFFIXES
+
+
+def discover(roots: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    """Every file under the roots (files given directly too), split into those read
+    (:data:`SUFFIXES`) and those of other types."""
     found: list[Path] = []
     for root in roots:
         if root.is_file():
             found.append(root)
         elif root.is_dir():
             found.extend(
-                p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES
+                p
+                for p in sorted(root.rglob("*"))
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(root).parts)
             )
         else:
             raise IngestError(f"No such file or directory: {root}")
-    return sorted(set(found))
+    files = sorted(set(found))
+    return [p for p in files if supported(p)], [p for p in files if not supported(p)]
+
+
+def unsupported_summary(paths: Iterable[Path]) -> str | None:
+    """One line naming the file types passed over and why (None when there are none)."""
+    kinds = Counter(p.suffix.lower() or "(no extension)" for p in paths)
+    if not kinds:
+        return None
+    listed = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    return (
+        f"skipped {sum(kinds.values())} file(s) of types that are not read: {listed} "
+        f"(only {', '.join(SUFFIXES)} are ingested; convert others to text first)"
+    )
 
 
 def load_documents(
-    files: Iterable[Path], data_dir: Path, roots: Sequence[Path] = ()
+    files: Iterable[Path],
+    data_dir: Path,
+    roots: Sequence[Path] = (),
+    on_file: Callable[[], None] = lambda: None,
 ) -> tuple[list[Document], list[Skipped]]:
     """Read every file; empty or non-UTF-8 ones are skipped with a reason.
 
@@ -93,12 +141,16 @@ def load_documents(
     for path in files:
         source = source_name(path, data_dir, roots)
         try:
-            text = read_source(path)
+            text = document_text(path)
         except UnicodeDecodeError as exc:
-            skipped.append(Skipped(source, f"not valid UTF-8 (byte {exc.start})"))
+            line = exc.object[: exc.start].count(b"\n") + 1
+            bad = exc.object[exc.start : exc.start + 1].hex()
+            skipped.append(Skipped(source, f"not valid UTF-8 (line {line}: byte 0x{bad})"))
             continue
         except OSError as exc:
             raise IngestError(f"Can't read {path}: {exc.strerror or exc}") from exc
+        finally:
+            on_file()
         if not text.strip():
             skipped.append(Skipped(source, "empty"))
             continue

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from assistant import Settings, configure_offline_env
+from assistant import SettingsError, configure_offline_env, load_settings
+from vectorstore import IndexLocked, IndexUnavailable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--index", action="store_true", help="also ingest the data dir")
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        for line in exc.lines:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
 
     from assistant import load_embedder
 
@@ -26,7 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.index:
         from ingest.pipeline import ingest
 
-        report = ingest(settings, embedder, log=lambda m: print(m, file=sys.stderr))
+        try:
+            report = ingest(settings, embedder, log=lambda m: print(m, file=sys.stderr))
+        except IndexLocked as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except IndexUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         print(f"index {settings.chroma_url or settings.index_dir}: {report.summary()}")
     return 0
 

@@ -1,7 +1,10 @@
 """Split a document into sentence passages that keep exact character offsets.
 
-A paragraph is a run of non-blank lines; a sentence never crosses a paragraph. Every
-passage satisfies ``text == source_text[start:end]`` (no normalisation, no re-joining).
+A paragraph is one non-blank line (blank lines separate nothing more); a sentence never crosses
+a paragraph. One rule for every file, so an edit or an append changes the paragraphs it touches
+and no others (a rule chosen per file, "blank-line blocks when the file has a blank line",
+re-split a whole article when one blank line was appended). Every passage satisfies
+``text == source_text[start:end]`` (no normalisation, no re-joining).
 """
 
 from __future__ import annotations
@@ -12,11 +15,7 @@ from collections.abc import Iterator
 
 from vectorstore import Passage
 
-# Text with blank lines (Markdown, wrapped text) has blank-line paragraphs; text without any
-# (news wire copy) has one paragraph a line.
-_BLOCK_PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*(?:\n(?![ \t]*(?:\n|$))[^\n]*)*")
-_LINE_PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*")
-_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*")
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by white space.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 _ABBREVIATIONS = frozenset(
@@ -72,8 +71,7 @@ def split_document(source: str, text: str) -> list[Passage]:
     """All sentence passages of one document, in reading order."""
     passages: list[Passage] = []
     seen: dict[str, int] = {}
-    pattern = _BLOCK_PARAGRAPH if _BLANK_LINE.search(text.strip()) else _LINE_PARAGRAPH
-    for paragraph, match in enumerate(pattern.finditer(text)):
+    for paragraph, match in enumerate(_PARAGRAPH.finditer(text)):
         for start, end in sentence_spans(text, match.start(), match.end()):
             sentence = text[start:end]
             occurrence = seen.get(sentence, 0)

@@ -41,3 +41,51 @@ def test_onnx_backends_match_the_reference(
 def test_unknown_backend_is_refused(base_settings: Settings) -> None:
     with pytest.raises(ValueError, match="Unknown embedding backend"):
         load_embedder(base_settings.model_copy(update={"embedding_backend": "gpu-magic"}))
+
+
+def test_the_first_export_prints_no_expected_noise(tmp_path) -> None:
+    """The one-time ONNX export (fp32, then int8) in a fresh process prints nothing it always
+    prints (tracer notes, the quantisation hint, a weight-loading bar)."""
+    import subprocess
+    import sys
+
+    from tests.servers import REPO_ROOT
+
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from vectorstore.embeddings import bundled_model_dir, export_onnx\n"
+        "print(export_onnx(bundled_model_dir(), Path(sys.argv[1]), quantize=True).name)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "models")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("-int8.onnx")
+    assert done.stderr == ""
+
+
+def test_other_warnings_still_show_during_the_export(capfd) -> None:
+    import logging
+    import warnings
+
+    from vectorstore.embeddings import _expected_export_noise_silenced
+
+    handlers = list(logging.getLogger().handlers)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with _expected_export_noise_silenced():
+            for message in (
+                "Converting a tensor to a Python boolean might cause the trace to be incorrect",
+                "the exporter found something new",
+            ):
+                warnings.warn(message, stacklevel=1)
+            logging.warning("Please consider to run pre-processing before quantization. Refer…")
+            logging.warning("an actionable quantisation problem")
+    assert [str(w.message) for w in seen] == ["the exporter found something new"]
+    err = capfd.readouterr().err
+    assert "warning: an actionable quantisation problem" in err and "pre-processing" not in err
+    assert logging.getLogger().handlers == handlers  # the process's logging is left as it was

@@ -17,7 +17,7 @@ import pytest
 from assistant import Answer, Citation
 from evaluation import metrics as m
 from evaluation.compare import CompareError, compare_runs, format_comparison, load_run
-from evaluation.gate import GateError, misses, parse_threshold
+from evaluation.gate import GateError, misses, parse_threshold, skipped_miss
 from evaluation.questions import Question, QuestionSetError, load_csv, load_jsonl, load_questions
 from evaluation.report import render_report
 from evaluation.runner import Progress, write_outputs
@@ -261,6 +261,27 @@ def test_malformed_jsonl_lines_are_reported(tmp_path: Path) -> None:
     ]
 
 
+def test_a_bad_byte_names_its_line_and_keeps_the_others(tmp_path: Path) -> None:
+    (tmp_path / "set.jsonl").write_bytes(
+        b'{"question": "One?"}\n{"question": "caf\xe9?"}\n{"question": "Three?"}\n'
+    )
+    (tmp_path / "set.csv").write_bytes(b'question\nOne?\n"Two\nlines \xff?"\nFour?\n')
+    questions, problems = load_questions(tmp_path / "set.jsonl")
+    assert [q.question for q in questions] == ["One?", "Three?"]
+    assert problems == ["line 2: not valid UTF-8 (byte 0xe9 at column 18)"]
+    questions, problems = load_questions(tmp_path / "set.csv")
+    assert [q.question for q in questions] == ["One?", "Four?"]
+    assert problems == ["line 3: not valid UTF-8 (byte 0xff)"]
+
+
+def test_skipped_lines_fail_a_gate_unless_allowed() -> None:
+    assert skipped_miss(0, 0) is None and skipped_miss(2, 2) is None
+    assert skipped_miss(3, 2) == (
+        "3 input line(s) skipped (malformed; allowed: 2); fix them, or pass --allow-skipped N "
+        "when they are expected"
+    )
+
+
 def test_empty_files_are_empty_sets(tmp_path: Path) -> None:
     for name in ("empty.jsonl", "empty.csv"):
         (tmp_path / name).write_text("", encoding="utf-8")
@@ -270,8 +291,7 @@ def test_empty_files_are_empty_sets(tmp_path: Path) -> None:
 def test_unusable_inputs_raise(tmp_path: Path) -> None:
     (tmp_path / "set.txt").write_text("x", encoding="utf-8")
     (tmp_path / "nohead.csv").write_text("id,text\n1,hi\n", encoding="utf-8")
-    (tmp_path / "latin1.jsonl").write_bytes(b'{"question": "caf\xe9"}\n')
-    for name in ("set.txt", "nohead.csv", "latin1.jsonl", "missing.jsonl"):
+    for name in ("set.txt", "nohead.csv", "missing.jsonl"):
         with pytest.raises(QuestionSetError):
             load_questions(tmp_path / name)
 

@@ -127,7 +127,9 @@ def test_gate_exit_codes_and_compare(cli_env, tmp_path: Path, capsys) -> None:
     )
     old, new = tmp_path / "old", tmp_path / "new"
 
-    code = app.main(["eval", str(good), "--out", str(old), "--min", "correct=1.0"])
+    code = app.main(
+        ["eval", str(good), "--out", str(old), "--min", "correct=1.0", "--allow-skipped", "1"]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "warning: skipped line 3: invalid JSON" in err
@@ -138,9 +140,8 @@ def test_gate_exit_codes_and_compare(cli_env, tmp_path: Path, capsys) -> None:
     assert (summary["n_questions"], summary["n_skipped"], summary["correct"]) == (2, 1, 1.0)
     assert "Gate passed" in (old / "report.html").read_text()
 
-    code = app.main(
-        ["eval", str(bad), "--out", str(new), "--min", "correct=1.0", "--compare", str(old)]
-    )
+    gate = ["--min", "correct=1.0", "--allow-skipped", "1"]
+    code = app.main(["eval", str(bad), "--out", str(new), *gate, "--compare", str(old)])
     out, err = capsys.readouterr()
     assert code == 1
     gate_lines = [line for line in err.splitlines() if line.startswith("gate failed")]
@@ -164,11 +165,47 @@ def test_gate_exit_codes_and_compare(cli_env, tmp_path: Path, capsys) -> None:
         ["--compare", str(tmp_path / "no-run")],
     ):
         assert app.main(["eval", str(good), "--out", str(tmp_path / "x"), *args]) == 2, args
-    (tmp_path / "latin1.csv").write_bytes(b"question\ncaf\xe9?\n")
-    for missing in ("nope.jsonl", "good.txt", "latin1.csv"):
+    assert app.main(["eval", str(good), "--out", str(tmp_path / "x"), "--allow-skipped", "-1"]) == 2
+    for missing in ("nope.jsonl", "good.txt"):
         assert app.main(["eval", str(tmp_path / missing), "--out", str(tmp_path / "x")]) == 2
     assert app.main(["eval-compare", str(old), str(tmp_path / "no-run")]) == 2
     assert not (tmp_path / "x").exists()
+
+
+def test_skipped_lines_fail_a_gate_unless_allowed(cli_env, tmp_path: Path, capsys) -> None:
+    """7 of 12 lines malformed (one of them a single byte that isn't UTF-8): the 5 good
+    questions all pass, yet the gate fails, naming every bad line by its number."""
+    good = [
+        json.dumps({"id": f"g{i}", "question": "Who is the president of France?",
+                    "answerable": False})
+        for i in range(5)
+    ]  # fmt: skip
+    bad = [
+        "{broken", "[1, 2]", '{"question": ""}', '{"id": "x", "answerable": "maybe", '
+        '"question": "Q?"}', "not json at all", '{"question": 7}',
+    ]  # fmt: skip
+    lines = [*good[:2], *bad[:3], good[2], *bad[3:], *good[3:]]
+    data = "\n".join(lines).encode() + b'\n{"id": "z", "question": "Caf\xe9?"}\n'
+    path = tmp_path / "mostly-broken.jsonl"
+    path.write_bytes(data)
+
+    code = app.main(["eval", str(path), "--out", str(tmp_path / "a"), "--min", "correct=0.9"])
+    err = capsys.readouterr().err
+    assert code == 1
+    skipped = [line for line in err.splitlines() if line.startswith("warning: skipped line")]
+    assert [int(line.split()[3].rstrip(":")) for line in skipped] == [3, 4, 5, 7, 8, 9, 12]
+    assert "warning: skipped line 12: not valid UTF-8 (byte 0xe9 at column 29)" in err
+    assert "position" not in err  # no byte offsets into the file
+    assert "7 input line(s) skipped (malformed; allowed: 0)" in err.splitlines()[-1]
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert (summary["n_questions"], summary["n_skipped"]) == (5, 7)
+
+    ok = ["--min", "refusal_rate=0.9", "--allow-skipped", "7"]
+    assert app.main(["eval", str(path), "--out", str(tmp_path / "b"), *ok]) == 0
+    assert "Gate passed" in (tmp_path / "b" / "report.html").read_text()
+    capsys.readouterr()
+    # Without a gate, skipped lines are warnings and the run succeeds.
+    assert app.main(["eval", str(path), "--out", str(tmp_path / "c")]) == 0
 
 
 # -- the report in a real browser -------------------------------------------------------------

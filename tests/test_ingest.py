@@ -9,7 +9,7 @@ import pytest
 
 from assistant import Settings, build_assistant
 from ingest import ingest
-from ingest.loader import IngestError, read_source
+from ingest.loader import IngestError, document_text
 from tests.conftest import CORPUS
 from vectorstore.chroma_store import PassageStore
 
@@ -26,7 +26,7 @@ def _write(settings: Settings, name: str, text: str | bytes) -> Path:
 
 
 def _sources(settings: Settings, embedder) -> set[str]:
-    store = PassageStore.open(settings.store_location, embedder.space, create=False)
+    store = PassageStore.open(settings.store_location, embedder.space)
     return {p.source for p in store.stored()}
 
 
@@ -34,12 +34,10 @@ def test_offsets_are_exact_for_every_passage(fresh_settings: Settings, embedder)
     _write(fresh_settings, "summit.txt", ARTICLE)
     _write(fresh_settings, "notes.md", "# Notes\n\nDr. Kim met Mr. Park at noon.\nIt rained.\n")
     ingest(fresh_settings, embedder)
-    passages = PassageStore.open(
-        fresh_settings.store_location, embedder.space, create=False
-    ).passages()
+    passages = PassageStore.open(fresh_settings.store_location, embedder.space).passages()
     assert len(passages) == 21 + 3
     for p in passages:
-        assert read_source(fresh_settings.data_dir / p.source)[p.start : p.end] == p.text
+        assert document_text(fresh_settings.data_dir / p.source)[p.start : p.end] == p.text
 
 
 def test_unchanged_reingest_embeds_nothing(fresh_settings: Settings, embedder) -> None:
@@ -63,9 +61,7 @@ def test_edit_reembeds_only_changed_passages(fresh_settings: Settings, embedder)
     assert (report.added, report.removed) == (2, 2)
     assert report.moved > 0
     assert report.added + report.moved + report.unchanged == 21
-    passages = PassageStore.open(
-        fresh_settings.store_location, embedder.space, create=False
-    ).passages()
+    passages = PassageStore.open(fresh_settings.store_location, embedder.space).passages()
     assert all(edited[p.start : p.end] == p.text for p in passages)
 
 
@@ -163,3 +159,65 @@ def test_changing_the_embedding_backend_reembeds_and_stale_queries_fail_loudly(
     report = ingest(fp32_settings, fp32, log=messages.append)
     assert report.added == 21 and any("re-embedding everything" in m for m in messages)
     assert build_assistant(fp32_settings, fp32).ask("Who met at the summit?").status == "answered"
+
+
+def test_appending_a_paragraph_moves_nothing(fresh_settings: Settings, embedder) -> None:
+    article = ARTICLE.rstrip("\n") + "\n"
+    _write(fresh_settings, "summit.txt", article)
+    ingest(fresh_settings, embedder)
+    before = PassageStore.open(fresh_settings.store_location, embedder.space).passages()
+    _write(fresh_settings, "summit.txt", article + "\nThe talks will resume in spring.\n")
+    report = ingest(fresh_settings, embedder)
+    assert (report.added, report.moved, report.removed, report.unchanged) == (1, 0, 0, 21)
+    after = PassageStore.open(fresh_settings.store_location, embedder.space).passages()
+    assert after[:21] == before
+    assert after[21].text == "The talks will resume in spring."
+    assert after[21].paragraph == before[-1].paragraph + 1
+
+
+def test_formats_html_text_and_one_line_for_the_rest(fresh_settings: Settings, embedder) -> None:
+    _write(fresh_settings, "a.md", "# Notes\n\nDr. Kim met Mr. Park at noon.\n")
+    _write(fresh_settings, "b.markdown", "Markdown files count too.\n")
+    _write(
+        fresh_settings,
+        "c.html",
+        "<!doctype html><html><head><title>T</title><style>p{color:red}</style>"
+        "<script>var x = '<p>no</p>';</script></head><body><h1>Port &amp; trade</h1>"
+        "<p>Busan&#8217;s port   grew.\nIt <b>doubled</b> its trade.</p><ul><li>One item.</li>"
+        "</ul></body></html>",
+    )
+    _write(fresh_settings, "d.htm", "<p>An htm page.</p>")
+    _write(fresh_settings, "e.pdf", b"%PDF-1.4 binary")
+    _write(fresh_settings, "f.pdf", b"%PDF-1.4 binary")
+    _write(fresh_settings, "g.docx", b"PK\x03\x04")
+    _write(fresh_settings, ".hidden.txt", "Hidden files are not read.")
+    messages: list[str] = []
+    report = ingest(fresh_settings, embedder, log=messages.append)
+    summary = [m for m in messages if "not read" in m]
+    assert summary == [
+        "skipped 3 file(s) of types that are not read: 1 .docx, 2 .pdf (only .txt, .md, "
+        ".markdown, .html, .htm are ingested; convert others to text first)"
+    ]
+    store = PassageStore.open(fresh_settings.store_location, embedder.space)
+    passages = store.passages()
+    assert {p.source for p in passages} == {"a.md", "b.markdown", "c.html", "d.htm"}
+    assert report.files == 4
+    html = [p for p in passages if p.source == "c.html"]
+    assert [(p.paragraph, p.text) for p in html] == [
+        (0, "Port & trade"),
+        (1, "Busan’s port grew."),
+        (1, "It doubled its trade."),
+        (2, "One item."),
+    ]
+    for p in passages:  # offsets index the extracted (and cleaned) text
+        assert document_text(fresh_settings.data_dir / p.source)[p.start : p.end] == p.text
+
+
+def test_control_characters_are_removed_at_load(fresh_settings: Settings, embedder) -> None:
+    _write(fresh_settings, "ctl.txt", "Bell\x07 and NUL\x00 gone.\r\nC1\x85 too.\tTabs stay.\x1b\n")
+    ingest(fresh_settings, embedder)
+    text = document_text(fresh_settings.data_dir / "ctl.txt")
+    assert text == "Bell and NUL gone.\nC1 too.\tTabs stay.\n"
+    passages = PassageStore.open(fresh_settings.store_location, embedder.space).passages()
+    assert [p.text for p in passages] == ["Bell and NUL gone.", "C1 too.", "Tabs stay."]
+    assert all(text[p.start : p.end] == p.text for p in passages)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from assistant import Assistant, Settings
 from ingest import ingest
 from tests.conftest import CORPUS
@@ -43,14 +45,43 @@ def test_a_reingest_is_picked_up_by_refresh_and_by_the_poller(
         live.stop_reloading()
 
 
-def test_an_index_being_written_is_not_loaded(fresh_settings: Settings, embedder) -> None:
+def test_a_version_being_written_is_not_loaded_until_published(
+    fresh_settings: Settings, embedder
+) -> None:
     (fresh_settings.data_dir / "chess.txt").write_text(NEWS, encoding="utf-8")
     ingest(fresh_settings, embedder)
     live = Assistant(fresh_settings, embedder)
-    store = PassageStore.open(fresh_settings.store_location, embedder.space, create=False)
-    store.mark_changed(writing=True)  # what ingest does before its first write
-    assert PassageStore.current_version(fresh_settings.store_location) is None
+    served = PassageStore.current_version(fresh_settings.store_location)
+    new = PassageStore.create_version(fresh_settings.store_location, embedder.space)
+    new.add(live.passages, embedder.embed_documents([p.text for p in live.passages]))
+    assert PassageStore.current_version(fresh_settings.store_location) == served
     assert live.refresh() is False
-    store.mark_changed()  # ... and after its last
+    new.publish()
     assert live.refresh() is True
-    assert live.index_version == PassageStore.current_version(fresh_settings.store_location)
+    assert (
+        live.index_version
+        == new.version
+        == PassageStore.current_version(fresh_settings.store_location)
+    )
+
+
+def test_a_version_that_cannot_be_loaded_is_reported_while_the_old_one_answers(
+    fresh_settings: Settings, embedder
+) -> None:
+    (fresh_settings.data_dir / "chess.txt").write_text(NEWS, encoding="utf-8")
+    ingest(fresh_settings, embedder)
+    live = Assistant(fresh_settings, embedder)
+    served = live.index_version
+    other = PassageStore.create_version(fresh_settings.store_location, "another-model")
+    other.publish()  # e.g. an ingest with another embedding backend
+    live.start_reloading(interval=0.05)
+    try:
+        deadline = time.monotonic() + 30
+        while live.reload_problem is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)  # the next look at the poller's result
+    finally:
+        live.stop_reloading()
+    assert "was built with embeddings 'another-model'" in live.reload_problem
+    assert live.index_version == served
+    assert live.ask(QUESTION).status == "answered"

@@ -13,7 +13,7 @@ import app
 from assistant import Answer, Settings
 from evaluation.questions import Question, load_jsonl
 from evaluation.scoring import is_correct
-from ingest.loader import read_source
+from ingest import document_text
 from tests.conftest import CALIBRATION, DEV_QUESTIONS
 
 
@@ -81,7 +81,7 @@ def test_every_citation_points_at_its_exact_source_text(
     cited = [c for _, a in dev_answers for c in a.citations]
     assert len(cited) >= 14
     for c in cited:
-        source = read_source(indexed_settings.data_dir / c.source)
+        source = document_text(indexed_settings.data_dir / c.source)
         assert source[c.start : c.end] == c.text
 
 

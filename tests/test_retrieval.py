@@ -17,7 +17,7 @@ from vectorstore.hnsw import HnswIndex
 def test_exact_scan_and_hnsw_find_the_true_nearest(
     indexed_settings: Settings, embedder: Embedder
 ) -> None:
-    store = PassageStore.open(indexed_settings.store_location, embedder.space, create=False)
+    store = PassageStore.open(indexed_settings.store_location, embedder.space)
     _, matrix = store.passages_with_vectors()
     exact = ExactVectors(matrix)
     hnsw = HnswIndex.build(matrix, ef_search=64)

@@ -22,7 +22,7 @@ QUESTION = "Where was the summit held?"
 def _ingested(settings: Settings, embedder, text: str = ARTICLE) -> PassageStore:
     (settings.data_dir / "summit.txt").write_text(text, encoding="utf-8")
     ingest(settings, embedder)
-    return PassageStore.open(settings.store_location, embedder.space, create=False)
+    return PassageStore.open(settings.store_location, embedder.space)
 
 
 def _snapshots(settings: Settings) -> list[Path]:

@@ -29,15 +29,28 @@ def test_abbreviations_initials_and_quotes_do_not_end_sentences() -> None:
     ]
 
 
-def test_blank_line_paragraphs_join_wrapped_lines() -> None:
+def test_every_line_is_a_paragraph_with_or_without_blank_lines() -> None:
     text = "# Title\n\nFirst line of a\nwrapped sentence. Second one?\n\nNew paragraph."
     passages = split_document("md", text)
     assert [(p.paragraph, p.text) for p in passages] == [
         (0, "# Title"),
-        (1, "First line of a\nwrapped sentence."),
-        (1, "Second one?"),
-        (2, "New paragraph."),
+        (1, "First line of a"),
+        (2, "wrapped sentence."),
+        (2, "Second one?"),
+        (3, "New paragraph."),
     ]
+
+
+def test_appending_a_paragraph_after_a_blank_line_changes_nothing_before_it() -> None:
+    text = CORPUS.read_text(encoding="utf-8").rstrip("\n") + "\n"
+    before = split_document("summit", text)
+    after = split_document("summit", text + "\nA new closing paragraph was added. It has two.\n")
+    assert after[: len(before)] == before
+    assert [p.text for p in after[len(before) :]] == [
+        "A new closing paragraph was added.",
+        "It has two.",
+    ]
+    assert {p.paragraph for p in after[len(before) :]} == {before[-1].paragraph + 1}
 
 
 def test_crlf_unicode_and_repeated_sentences_keep_offsets_and_distinct_ids() -> None:

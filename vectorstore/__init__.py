@@ -12,17 +12,32 @@ from vectorstore.analysis import (
     without_invalid,
     words,
 )
-from vectorstore.chroma_store import IndexUnavailable, PassageStore, StoreLocation
+from vectorstore.chroma_store import (
+    IndexIncomplete,
+    IndexUnavailable,
+    PassageStore,
+    StoreLocation,
+)
 from vectorstore.embeddings import BACKENDS, Embedder, load_embedder
 from vectorstore.lexical import BM25Index
+from vectorstore.lock import IndexLock, IndexLocked
 from vectorstore.offline import configure_offline_env
 from vectorstore.records import Passage, StoredPassage
-from vectorstore.snapshot import IndexSnapshot, SnapshotOptions, load_index, save_snapshot
+from vectorstore.snapshot import (
+    IndexSnapshot,
+    SnapshotOptions,
+    load_index,
+    remove_stale_snapshots,
+    save_snapshot,
+)
 
 __all__ = [
     "BACKENDS",
     "BM25Index",
     "Embedder",
+    "IndexIncomplete",
+    "IndexLock",
+    "IndexLocked",
     "IndexSnapshot",
     "IndexUnavailable",
     "Passage",
@@ -35,6 +50,7 @@ __all__ = [
     "load_embedder",
     "load_index",
     "normalize_for_match",
+    "remove_stale_snapshots",
     "save_snapshot",
     "stem",
     "stems",

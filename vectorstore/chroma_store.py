@@ -1,13 +1,26 @@
-"""Passages and their vectors in a Chroma collection (embedded directory or ``chroma run`` server).
+"""Passages and their vectors in Chroma (an embedded directory or a ``chroma run`` server),
+one collection per index version, and a pointer naming the version that is served.
 
 Chroma never embeds here: every write and query passes vectors we computed, and collections
 are opened with ``embedding_function=None`` (Chroma's default function would download a model).
-The collection records the vector space that built it, so a query in another space fails loudly.
+A collection records the vector space that built it, so a query in another space fails loudly.
+
+Versions. An ingest that changes the index writes a complete new collection
+(``<name>__v<version>``) beside the one being served, then switches the pointer (the metadata
+of the empty collection ``<name>__current``: one row updated in one transaction, so readers
+see the old pointer or the new one, never a mix) and only then deletes the old collection.
+Readers only ever open the collection the pointer names, so a crash at any point leaves the
+last complete version served; what a crashed ingest wrote is never pointed at and is deleted
+by the next one. Works the same embedded and with a server, since both only need collection
+metadata. An index from before versions (one collection named ``<name>``, with the version
+in its metadata) is still read, and replaced by the first ingest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import re
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,20 +33,29 @@ from vectorstore.offline import configure_offline_env
 from vectorstore.records import Passage, StoredPassage
 
 SPACE_KEY = "embedding_space"
-#: Renewed by every ingest that changes the collection: what snapshots of it are keyed by.
+#: Each version's own id: what snapshots of it are keyed by.
 VERSION_KEY = "index_version"
-#: Set while an ingest writes: a collection in the middle of a write has no version to load.
+#: Set by ingests from before versions while they wrote into the served collection in place.
 WRITING_KEY = "index_writing"
+#: In the pointer: the collection being served.
+CURRENT_KEY = "current_collection"
+PUBLISHED_KEY = "published_at"
+#: A reader that found the pointer naming a collection deleted under it reads the pointer again.
+_OPEN_ATTEMPTS = 3
 
 
 class IndexUnavailable(RuntimeError):
     """The index is missing, unreadable or built for another model: the message says what to do."""
 
 
+class IndexIncomplete(IndexUnavailable):
+    """An index from before versions that an ingest left half-written: never served."""
+
+
 @dataclass(frozen=True)
 class StoreLocation:
-    """Where a collection lives: an embedded directory, or a ``chroma run`` server when
-    ``chroma_url`` is set (``http://host:port``)."""
+    """Where an index lives: an embedded directory, or a ``chroma run`` server when
+    ``chroma_url`` is set (``http://host:port``); ``collection`` names the index there."""
 
     index_dir: Path
     collection: str = "passages"
@@ -43,8 +65,29 @@ class StoreLocation:
         """Where the index lives, for messages."""
         return self.chroma_url or str(self.index_dir)
 
+    @property
+    def pointer_name(self) -> str:
+        """The empty collection whose metadata names the version served."""
+        return f"{self.collection}__current"
 
-def _client(location: StoreLocation) -> Any:
+    @property
+    def lock_name(self) -> str:
+        """The empty collection that exists while an ingest writes (:mod:`vectorstore.lock`)."""
+        return f"{self.collection}__lock"
+
+    def version_name(self, version: str) -> str:
+        return f"{self.collection}__v{version}"
+
+    def is_version_name(self, name: str) -> bool:
+        return re.fullmatch(rf"{re.escape(self.collection)}__v[0-9a-f]{{32}}", name) is not None
+
+    def exists_locally(self) -> bool:
+        """False when an embedded index directory doesn't exist (a server always may)."""
+        return bool(self.chroma_url) or Path(self.index_dir).is_dir()
+
+
+def open_client(location: StoreLocation) -> Any:
+    """A Chroma client for the location (never downloads, never sends telemetry)."""
     configure_offline_env()
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -61,87 +104,178 @@ def _client(location: StoreLocation) -> Any:
     return chromadb.PersistentClient(path=str(location.index_dir), settings=chroma_settings)
 
 
-class PassageStore:
-    """A typed view of one Chroma collection of sentence passages."""
+def get_collection(client: Any, name: str) -> Any | None:
+    """The collection called ``name``, or None when there is none."""
+    try:
+        return client.get_collection(name, embedding_function=None)
+    except Exception as exc:  # NotFoundError embedded; other types through a server
+        if "does not exist" in str(exc).lower():
+            return None
+        raise
 
-    def __init__(self, collection: Any, space: str) -> None:
+
+@dataclass(frozen=True)
+class Published:
+    """What is served: the collection, its version and space; ``complete`` is False only for
+    an index from before versions that an ingest left half-written."""
+
+    collection: str
+    version: str | None
+    space: str | None
+    complete: bool = True
+
+
+def published(client: Any, location: StoreLocation) -> Published | None:
+    """What the pointer names (or the index from before versions); None when nothing is."""
+    pointer = get_collection(client, location.pointer_name)
+    if pointer is not None:
+        meta = dict(pointer.metadata or {})
+        return Published(meta[CURRENT_KEY], meta.get(VERSION_KEY), meta.get(SPACE_KEY))
+    legacy = get_collection(client, location.collection)
+    if legacy is None:
+        return None
+    meta = dict(legacy.metadata or {})
+    return Published(
+        location.collection,
+        meta.get(VERSION_KEY),
+        meta.get(SPACE_KEY),
+        complete=not meta.get(WRITING_KEY),
+    )
+
+
+def _unusable(location: StoreLocation, exc: Exception) -> IndexUnavailable:
+    return IndexUnavailable(
+        f"The index at {location.describe()} can't be opened ({type(exc).__name__}: {exc}). "
+        "If it is damaged, delete it and run `python app.py ingest` again."
+    )
+
+
+class PassageStore:
+    """A typed view of one version of an index: one Chroma collection of sentence passages."""
+
+    def __init__(self, collection: Any, space: str, location: StoreLocation) -> None:
         self._collection = collection
         self.space = space
+        self.location = location
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
-    def open(cls, location: StoreLocation, space: str, *, create: bool) -> PassageStore:
-        """Open the collection; with ``create`` make it when missing. Errors say what to run."""
+    def open(cls, location: StoreLocation, space: str) -> PassageStore:
+        """The version being served; errors say what to run (no index, a half-written one
+        from before versions, another vector space)."""
         where = location.describe()
-        if not create and not location.chroma_url and not Path(location.index_dir).is_dir():
+        store = cls.open_published(location)
+        if store is None:
             raise IndexUnavailable(f"No index at {where}: run `python app.py ingest` first.")
-        try:
-            client = _client(location)
-            if create:
-                collection = client.get_or_create_collection(
-                    location.collection,
-                    embedding_function=None,
-                    metadata={SPACE_KEY: space},
-                    configuration={"hnsw": {"space": "cosine"}},
-                )
-            else:
-                collection = client.get_collection(location.collection, embedding_function=None)
-        except Exception as exc:  # chroma raises many types; all mean "index unusable"
-            if not create and "does not exist" in str(exc).lower():
-                raise IndexUnavailable(
-                    f"No collection {location.collection!r} at {where}: "
-                    "run `python app.py ingest` first."
-                ) from exc
+        if store.space != space:
             raise IndexUnavailable(
-                f"The index at {where} can't be opened ({type(exc).__name__}: {exc}). "
-                "If it is damaged, delete it and run `python app.py ingest` again."
-            ) from exc
-        found = (collection.metadata or {}).get(SPACE_KEY)
-        if found != space:
-            raise IndexUnavailable(
-                f"The index at {where} was built with embeddings {found!r}, but this process "
-                f"uses {space!r}: run `python app.py ingest` (it re-embeds everything), or set "
-                "ASSISTANT_EMBEDDING_BACKEND to the backend that built it."
+                f"The index at {where} was built with embeddings {store.space!r}, but this "
+                f"process uses {space!r}: run `python app.py ingest` (it re-embeds everything), "
+                "or set ASSISTANT_EMBEDDING_BACKEND to the backend that built it."
             )
-        return cls(collection, space)
+        return store
 
-    @staticmethod
-    def _stored_metadata(location: StoreLocation) -> dict[str, Any] | None:
-        """The collection's metadata as stored now, or None when there is no collection."""
-        if not location.chroma_url and not Path(location.index_dir).is_dir():
+    @classmethod
+    def open_published(cls, location: StoreLocation) -> PassageStore | None:
+        """The version being served, in the space that built it; None when there is none."""
+        if not location.exists_locally():
             return None
-        for collection in _client(location).list_collections():
-            if collection.name == location.collection:
-                return dict(collection.metadata or {})
-        return None
+        try:
+            client = open_client(location)
+            for _ in range(_OPEN_ATTEMPTS):
+                current = published(client, location)
+                if current is None:
+                    return None
+                if not current.complete:
+                    raise IndexIncomplete(
+                        f"The index at {location.describe()} was left half-written by an ingest "
+                        "that stopped: run `python app.py ingest` to build it again."
+                    )
+                collection = get_collection(client, current.collection)
+                if collection is not None:  # else replaced and deleted since the pointer was read
+                    space = str((collection.metadata or {}).get(SPACE_KEY))
+                    return cls(collection, space, location)
+        except IndexUnavailable:
+            raise
+        except Exception as exc:  # chroma raises many types; all mean "index unusable"
+            raise _unusable(location, exc) from exc
+        raise IndexUnavailable(
+            f"The index at {location.describe()} names a version that no longer exists: "
+            "run `python app.py ingest`."
+        )
+
+    @classmethod
+    def create_version(cls, location: StoreLocation, space: str) -> PassageStore:
+        """A new, empty version beside the one served: nothing reads it until :meth:`publish`."""
+        version = uuid4().hex
+        collection = open_client(location).create_collection(
+            location.version_name(version),
+            embedding_function=None,
+            metadata={SPACE_KEY: space, VERSION_KEY: version},
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        return cls(collection, space, location)
+
+    def publish(self) -> None:
+        """Serve this version from now on: one metadata update of the pointer."""
+        client = open_client(self.location)
+        metadata = {
+            CURRENT_KEY: self.name,
+            VERSION_KEY: str(self.version),
+            SPACE_KEY: self.space,
+            PUBLISHED_KEY: time.time(),
+        }
+        pointer = get_collection(client, self.location.pointer_name)
+        if pointer is None:
+            client.create_collection(
+                self.location.pointer_name, embedding_function=None, metadata=metadata
+            )
+        else:
+            pointer.modify(metadata=metadata)
 
     @staticmethod
-    def stored_space(location: StoreLocation) -> str | None:
-        """The vector space an existing collection was built in, or None when there is none."""
-        return (PassageStore._stored_metadata(location) or {}).get(SPACE_KEY)
+    def remove_unpublished(location: StoreLocation) -> list[str]:
+        """Delete every version but the one served (the one it replaced, what crashed ingests
+        left, an index from before versions once a pointer exists); returns their names.
+        Only the holder of the ingest lock may call this: an unpublished version may be the
+        one it is writing."""
+        client = open_client(location)
+        current = published(client, location)
+        if current is None:
+            return []
+        removed = []
+        for collection in client.list_collections():
+            name = collection.name
+            stale = location.is_version_name(name) or name == location.collection
+            if stale and name != current.collection:
+                client.delete_collection(name)
+                removed.append(name)
+        return removed
 
     @staticmethod
     def current_version(location: StoreLocation) -> str | None:
-        """The collection's version now: another process may have re-ingested since it was
-        opened (~1 ms, embedded or server); None while it is written or when it is gone."""
-        return _version(PassageStore._stored_metadata(location))
-
-    @staticmethod
-    def drop(location: StoreLocation) -> None:
-        """Delete the collection (``ingest --rebuild``); a missing one is fine."""
-        client = _client(location)
-        if location.collection in [c.name for c in client.list_collections()]:
-            client.delete_collection(location.collection)
+        """The version served now: another process may have published one since this one
+        opened the index (~1 ms, embedded or server); None when there is none."""
+        if not location.exists_locally():
+            return None
+        current = published(open_client(location), location)
+        return current.version if current is not None and current.complete else None
 
     # -- reading ---------------------------------------------------------------------------
     @property
     def name(self) -> str:
+        """The collection holding this version."""
         return str(self._collection.name)
 
     @property
+    def index_name(self) -> str:
+        """The index's name, the same for all its versions (snapshots are named after it)."""
+        return self.location.collection
+
+    @property
     def version(self) -> str | None:
-        """The collection's version as of opening it (None for indexes older than versions)."""
-        return _version(self._collection.metadata)
+        """This version's id (None for an index from before versions that never had one)."""
+        return (self._collection.metadata or {}).get(VERSION_KEY)
 
     def count(self) -> int:
         return int(self._collection.count())
@@ -172,9 +306,10 @@ class PassageStore:
         return self.passages_with_vectors(vectors=False)[0]
 
     def passages_with_vectors(
-        self, *, vectors: bool = True
+        self, *, vectors: bool = True, on_page: Callable[[int], None] | None = None
     ) -> tuple[list[Passage], np.ndarray | None]:
-        """Every passage in source and reading order, and (optionally) their vectors, aligned.
+        """Every passage in source and reading order, and (optionally) their vectors, aligned;
+        ``on_page`` is told how many passages each page read brought (progress).
 
         Chroma returns float64 pages; each is narrowed to float32 as it arrives, so 243k
         passages peak at two float32 copies (2 × 373 MB) rather than a float64 one and more.
@@ -191,6 +326,8 @@ class PassageStore:
             )
             if vectors:
                 pages.append(np.asarray(batch["embeddings"], dtype=np.float32))
+            if on_page is not None:
+                on_page(len(batch["ids"]))
         order = sorted(range(len(passages)), key=lambda i: (passages[i].source, passages[i].start))
         passages = [passages[i] for i in order]
         if not vectors:
@@ -199,49 +336,56 @@ class PassageStore:
             return passages, np.zeros((0, 0), dtype=np.float32)
         return passages, np.concatenate(pages)[order]
 
-    # -- writing ---------------------------------------------------------------------------
-    def mark_changed(self, *, writing: bool = False) -> None:
-        """Give the collection a new version. Ingest marks it ``writing`` before it writes
-        (no version then: nothing snapshots or reloads a half-written index) and once more
-        after, so a crash part-way never leaves an old version on changed contents."""
-        metadata: dict[str, Any] = {SPACE_KEY: self.space, VERSION_KEY: uuid4().hex}
-        if writing:
-            metadata[WRITING_KEY] = True
-        self._collection.modify(metadata=metadata)
-
-    def add(self, passages: Sequence[Passage], embeddings: np.ndarray) -> None:
-        """Insert (or overwrite) passages with their vectors, in batches Chroma accepts."""
+    # -- writing (only into a version that isn't published yet) ----------------------------
+    def add(
+        self,
+        passages: Sequence[Passage],
+        embeddings: np.ndarray,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        """Insert passages with their vectors, in batches Chroma accepts; ``on_batch`` is told
+        the size of each batch once it is written."""
         for lo, hi in self._batches(len(passages)):
             chunk = passages[lo:hi]
-            self._collection.upsert(
+            self._collection.add(
                 ids=[p.id for p in chunk],
                 embeddings=np.asarray(embeddings[lo:hi], dtype=np.float32),
                 documents=[p.text for p in chunk],
                 metadatas=[_metadata(p) for p in chunk],
             )
+            if on_batch is not None:
+                on_batch(hi - lo)
 
-    def move(self, passages: Sequence[Passage]) -> None:
-        """Update offsets of passages whose text is unchanged (no re-embedding)."""
-        for lo, hi in self._batches(len(passages)):
-            chunk = passages[lo:hi]
-            self._collection.update(
-                ids=[p.id for p in chunk], metadatas=[_metadata(p) for p in chunk]
+    def copy_from(
+        self,
+        source: PassageStore,
+        keep: Collection[str],
+        moved: Mapping[str, Passage],
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        """Copy the passages ``keep`` names from ``source`` with their stored vectors (no
+        re-embedding); those in ``moved`` take its offsets and paragraph."""
+        for batch in source._pages(["embeddings", "documents", "metadatas"]):
+            rows = [i for i, pid in enumerate(batch["ids"]) if pid in keep]
+            if not rows:
+                continue
+            ids = [batch["ids"][i] for i in rows]
+            metadatas = [
+                _metadata(moved[pid]) if pid in moved else batch["metadatas"][i]
+                for pid, i in zip(ids, rows, strict=True)
+            ]
+            self._collection.add(
+                ids=ids,
+                embeddings=np.asarray(batch["embeddings"], dtype=np.float32)[rows],
+                documents=[batch["documents"][i] for i in rows],
+                metadatas=metadatas,
             )
-
-    def delete(self, ids: Iterable[str]) -> None:
-        ids = list(ids)
-        for lo, hi in self._batches(len(ids)):
-            self._collection.delete(ids=ids[lo:hi])
+            if on_batch is not None:
+                on_batch(len(rows))
 
     def _batches(self, n: int, size: int = 2000) -> Iterator[tuple[int, int]]:
         for lo in range(0, n, size):
             yield lo, min(lo + size, n)
-
-
-def _version(metadata: dict[str, Any] | None) -> str | None:
-    """The version in collection metadata; None when it has none or is being written."""
-    metadata = metadata or {}
-    return None if metadata.get(WRITING_KEY) else metadata.get(VERSION_KEY)
 
 
 def _metadata(passage: Passage) -> dict[str, Any]:

@@ -16,9 +16,13 @@ Nothing here downloads: the weights come from the installed package, or loading 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Sequence
+import logging
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -161,9 +165,47 @@ def export_onnx(model_dir: Path, cache_dir: Path, quantize: bool) -> Path:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         partial = target.with_suffix(".partial.onnx")
-        quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8)
+        with _expected_export_noise_silenced():
+            quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8)
         partial.replace(target)
     return target
+
+
+#: Messages the one-time export always prints and that ask nothing of the user: the tracer
+#: notes that Python booleans in BERT's masking become constants (true for a fixed graph of
+#: these inputs; the export is checked against torch in tests/test_embedder.py), the exporter
+#: notes how it lowers indexing (no negative indices here), and onnxruntime suggests
+#: pre-processing before quantisation (shape inference; the int8 model is checked the same way).
+_EXPECTED_WARNINGS = (
+    r"Converting a tensor to a Python boolean might cause the trace to be incorrect",
+    r"Exporting aten::index operator of advanced indexing",
+)
+_EXPECTED_LOG = "Please consider to run pre-processing before quantization"
+
+
+class _DropExpected(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(_EXPECTED_LOG)
+
+
+@contextlib.contextmanager
+def _expected_export_noise_silenced() -> Iterator[None]:
+    """Silence the export's expected warnings (above) and the weight-loading progress bar;
+    any other warning still shows. onnxruntime logs through the root logger, which would
+    configure logging for the whole process on first use: a handler of our own is put there
+    meanwhile, so other warnings still print (as ``warning: ...``) and nothing else changes."""
+    root = logging.getLogger()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.addFilter(_DropExpected())
+    root.addHandler(handler)
+    with warnings.catch_warnings():
+        for message in _EXPECTED_WARNINGS:
+            warnings.filterwarnings("ignore", message=message)
+        try:
+            yield
+        finally:
+            root.removeHandler(handler)
 
 
 def _export_fp32(model_dir: Path, target: Path) -> None:
@@ -183,13 +225,19 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
 
-    bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # "Loading weights": a one-off, instant load
+    try:
+        bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    finally:
+        transformers_logging.enable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
     sample = tokenizer(["an example sentence"], return_tensors="pt")
     inputs = ("input_ids", "attention_mask", "token_type_ids")
     axes = {name: {0: "batch", 1: "tokens"} for name in (*inputs, "last_hidden_state")}
     partial = target.with_suffix(".partial.onnx")
-    with torch.no_grad():
+    with torch.no_grad(), _expected_export_noise_silenced():
         torch.onnx.export(
             LastHiddenState(bert),
             tuple(sample[name] for name in inputs),

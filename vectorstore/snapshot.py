@@ -4,9 +4,10 @@ Reading 243k passages and their vectors back from Chroma, stemming them for BM25
 the HNSW graph took 109 s in the scale benchmark; loading its snapshot took 2.1 s.
 Files are read whole, not memory-mapped: a mapped file changed underneath a server would crash
 it (SIGBUS), and at 243k passages mapping saved only ~350 MB. A snapshot is named after the
-collection's version, which every ingest that changes the index removes while writing and
-renews after (:meth:`vectorstore.chroma_store.PassageStore.mark_changed`), so it never
-outlives the index it was taken of and Chroma stays the single source of truth. Snapshots are a
+index and its version (every ingest that changes the index writes a new version:
+:mod:`vectorstore.chroma_store`), so it never outlives the version it was taken of and Chroma
+stays the single source of truth. Ingest saves the new version's snapshot before it publishes
+that version, and removes the old one's after. Snapshots are a
 cache: one that can't be read is rebuilt from Chroma, one that can't be written only costs
 start-up time.
 """
@@ -19,6 +20,7 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,9 +66,9 @@ class IndexSnapshot:
 
 
 def load_index(store: PassageStore, options: SnapshotOptions) -> IndexSnapshot:
-    """The snapshot of the store's current version, taken (and saved) first when missing."""
+    """The snapshot of the store's version, taken (and saved) first when missing."""
     path = _path(store, options)
-    if path is None:  # no version (from before versions, or being written): read it as is
+    if path is None:  # an index from before versions that never had one: read it as is
         return _read_from_store(store, options)
     if path.is_dir():
         try:
@@ -77,12 +79,23 @@ def load_index(store: PassageStore, options: SnapshotOptions) -> IndexSnapshot:
     return _take(store, options, path)
 
 
-def save_snapshot(store: PassageStore, options: SnapshotOptions) -> None:
-    """Take and save the snapshot unless it exists: ingest calls this so that the next
-    start-up is fast (an index without a version has nothing to key it by)."""
+def save_snapshot(
+    store: PassageStore,
+    options: SnapshotOptions,
+    on_page: Callable[[int], None] | None = None,
+) -> None:
+    """Take and save the snapshot unless it exists: ingest calls this before it publishes a
+    version, so that servers switching to it and the next start-up are fast. ``on_page`` is
+    told how many passages each page read from Chroma brought (progress)."""
     path = _path(store, options)
     if path is not None and not path.is_dir():
-        _take(store, options, path)
+        _take(store, options, path, on_page, remove_stale=False)
+
+
+def remove_stale_snapshots(store: PassageStore, options: SnapshotOptions) -> None:
+    """Delete the snapshots of the index's other versions (once ``store`` is published)."""
+    if store.version is not None and options.root.is_dir():
+        _remove_stale(options.root, store.index_name, store.version)
 
 
 def _path(store: PassageStore, options: SnapshotOptions) -> Path | None:
@@ -90,23 +103,37 @@ def _path(store: PassageStore, options: SnapshotOptions) -> Path | None:
     if version is None:
         return None
     kind = "hnsw" if store.count() > options.exact_search_max else "exact"
-    return options.root / f"{store.name}-{version}-{kind}"
+    return options.root / f"{store.index_name}-{version}-{kind}"
 
 
-def _take(store: PassageStore, options: SnapshotOptions, path: Path) -> IndexSnapshot:
-    snapshot = _read_from_store(store, options)
+def _take(
+    store: PassageStore,
+    options: SnapshotOptions,
+    path: Path,
+    on_page: Callable[[int], None] | None = None,
+    *,
+    remove_stale: bool = True,
+) -> IndexSnapshot:
+    snapshot = _read_from_store(store, options, on_page)
     version = str(snapshot.version)  # ``path`` is named after it
     try:
         _write(snapshot, path, version)
-        _remove_stale(path.parent, store.name, version)
+        # Only while this version is served: a process still loading the one before must not
+        # delete the snapshot an ingest just saved for the next.
+        if remove_stale and PassageStore.current_version(store.location) == version:
+            _remove_stale(path.parent, store.index_name, version)
     except OSError as exc:
         log.warning("can't save the index snapshot in %s (%s): start-up stays slow", path, exc)
     return snapshot
 
 
-def _read_from_store(store: PassageStore, options: SnapshotOptions) -> IndexSnapshot:
+def _read_from_store(
+    store: PassageStore,
+    options: SnapshotOptions,
+    on_page: Callable[[int], None] | None = None,
+) -> IndexSnapshot:
     """Read every passage and vector from Chroma, build BM25 and (when large) HNSW."""
-    passages, matrix = store.passages_with_vectors()
+    passages, matrix = store.passages_with_vectors(on_page=on_page)
     large = len(passages) > options.exact_search_max
     vectors = np.ascontiguousarray(matrix, dtype=np.float16 if large else np.float32)
     return IndexSnapshot(
@@ -155,10 +182,10 @@ def _write(snapshot: IndexSnapshot, path: Path, version: str) -> None:
             raise
 
 
-def _remove_stale(root: Path, collection: str, version: str) -> None:
-    """Delete this collection's snapshots of other versions (processes that loaded one hold
-    it in memory and don't read its files again)."""
-    pattern = re.compile(rf"{re.escape(collection)}-([0-9a-f]{{32}})-\w+")
+def _remove_stale(root: Path, index_name: str, version: str) -> None:
+    """Delete this index's snapshots of other versions (processes that loaded one hold it in
+    memory and don't read its files again)."""
+    pattern = re.compile(rf"{re.escape(index_name)}-([0-9a-f]{{32}})-\w+")
     for old in root.iterdir():
         match = pattern.fullmatch(old.name)
         if match and match.group(1) != version:

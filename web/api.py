@@ -37,6 +37,13 @@ class Health(BaseModel):
     model_loaded: bool
     passages_indexed: int
     version: str
+    index_version: str | None = Field(
+        description="The index version served (each ingest that changes the index publishes one)"
+    )
+    index_problem: str | None = Field(
+        description="Why the newest published index version couldn't be loaded (the one "
+        "above is still served); null when none"
+    )
 
 
 class DocumentOut(BaseModel):
@@ -177,7 +184,11 @@ def api_router(settings: Settings, assistant: Assistant, library: Library) -> AP
     def healthz() -> Health:
         """Ready when the model is loaded and the index open (the assistant exists)."""
         return Health(
-            model_loaded=True, passages_indexed=assistant.passages_indexed, version=version()
+            model_loaded=True,
+            passages_indexed=assistant.passages_indexed,
+            version=version(),
+            index_version=assistant.index_version,
+            index_problem=assistant.reload_problem,
         )
 
     @router.api_route(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
+    busy = port_busy(host, port)
+    if busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return 1
     embedder = load_embedder(settings)
     try:
-        PassageStore.open(settings.store_location, embedder.space, create=False)
+        PassageStore.open(settings.store_location, embedder.space)
     except IndexUnavailable as missing:
         from ingest import IngestError, ingest
 
@@ -54,6 +60,25 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level=args.log_level,
     )
     return 0
+
+
+def port_busy(host: str, port: int) -> str | None:
+    """Why the server can't listen on host:port (checked before the model loads and before
+    anything is announced), or None when it can. Binds and closes a socket as uvicorn will
+    (with SO_REUSEADDR, so a port in TIME_WAIT is not reported busy)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return (
+                f"port {port} on {host} is already in use (another server?); pick another "
+                "with --port N or ASSISTANT_PORT=N"
+            )
+        return f"can't listen on {host}:{port}: {exc.strerror or exc}"
+    return None
 
 
 def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:

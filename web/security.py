@@ -38,14 +38,9 @@ def split_list(value: str, sep: str = ",") -> list[str]:
 
 
 def login_users(settings: Settings) -> list[tuple[str, str]]:
-    """``user:password`` pairs for the chat login; empty when login is off."""
-    users = []
-    for pair in split_list(settings.auth_users):
-        user, sep, password = pair.partition(":")
-        if not sep or not user or not password:
-            raise ValueError(f"ASSISTANT_AUTH_USERS entry {user!r} must be user:password")
-        users.append((user, password))
-    return users
+    """``user:password`` pairs for the chat login (ASSISTANT_AUTH_USERS and ASSISTANT_AUTH_FILE,
+    checked when the settings were read); empty when login is off."""
+    return settings.login_users()
 
 
 def chat_login(settings: Settings) -> Any:
