@@ -267,6 +267,11 @@ class Settings(BaseSettings):
         return users
 
     @property
+    def examples_path(self) -> Path:
+        """The chat's example questions: a settings file beside the documents, not one of them."""
+        return self.examples_file or self.data_dir / "examples.questions"
+
+    @property
     def store_location(self) -> StoreLocation:
         return StoreLocation(self.index_dir, self.collection, self.chroma_url)
 

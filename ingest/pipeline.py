@@ -153,6 +153,8 @@ def ingest(
     location = settings.store_location
     roots = [Path(p).resolve() for p in (paths or [settings.data_dir])]
     files, unsupported = discover(roots)
+    examples = settings.examples_path.resolve()
+    unsupported = [f for f in unsupported if f.resolve() != examples]  # the chat's, not a document
     if (line := unsupported_summary(unsupported)) is not None:
         log(line)
     with IndexLock(location, wait=wait, log=log) as lock:

@@ -191,6 +191,7 @@ def test_formats_html_text_and_one_line_for_the_rest(fresh_settings: Settings, e
     _write(fresh_settings, "f.pdf", b"%PDF-1.4 binary")
     _write(fresh_settings, "g.docx", b"PK\x03\x04")
     _write(fresh_settings, ".hidden.txt", "Hidden files are not read.")
+    _write(fresh_settings, "examples.questions", "The chat's examples, not a document?\n")
     messages: list[str] = []
     report = ingest(fresh_settings, embedder, log=messages.append)
     summary = [m for m in messages if "not read" in m]

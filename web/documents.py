@@ -155,15 +155,11 @@ def index_written_at(settings: Settings, version: str | None) -> str | None:
     return datetime.fromtimestamp(min(times), UTC).isoformat(timespec="seconds")
 
 
-def examples_path(settings: Settings) -> Path:
-    return settings.examples_file or settings.data_dir / "examples.questions"
-
-
 def load_examples(settings: Settings) -> list[str]:
     """Example questions from the file beside the documents (one a line, ``#`` comments),
     or a generic set when there is none."""
     try:
-        lines = examples_path(settings).read_text(encoding="utf-8").splitlines()
+        lines = settings.examples_path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return list(DEFAULT_EXAMPLES)
     found = [clean_text(line) for line in lines if not line.lstrip().startswith("#")]
