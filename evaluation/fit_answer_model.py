@@ -140,19 +140,28 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
+def _best_first(
+    model: ranking.AnswerModel, ex: Example
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A question's candidate features, probabilities and labels, in the ranker's order (as
+    the chain orders them: a stable sort)."""
+    p = model.probabilities(ex.features)
+    order = np.argsort(-p, kind="stable")
+    return ex.features[order], p[order], ex.labels[order]
+
+
 def decision_rows(
     model: ranking.AnswerModel, data: Sequence[Example]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per question with candidates: the decision's features, and 1 when its best is gold."""
     rows, labels = [], []
     for ex in data:
-        if len(ex.labels) == 0 or ranking.veto(
-            ex.features[np.argsort(-model.probabilities(ex.features))]
-        ):
+        if len(ex.labels) == 0:
+            continue
+        features, p, _ = _best_first(model, ex)
+        if ranking.veto(features):
             continue  # vetoed questions are refused whatever the decision says
-        p = model.probabilities(ex.features)
-        order = np.argsort(-p, kind="stable")
-        rows.append(ranking.decision_row(ex.features[order], p[order]))
+        rows.append(ranking.decision_row(features, p))
         labels.append(float(ex.answerable))
     return np.array(rows), np.array(labels)
 
@@ -160,16 +169,14 @@ def decision_rows(
 def decisions(
     model: ranking.AnswerModel, data: Sequence[Example]
 ) -> list[tuple[bool, bool, float]]:
-    """Per question: answerable?, is the model's first candidate gold?, its confidence."""
+    """Per question: answerable?, is gold among what the answer quotes?, its confidence."""
     out = []
     for ex in data:
         if len(ex.labels) == 0:
             out.append((ex.answerable, False, 0.0))
             continue
-        p = model.probabilities(ex.features)
-        order = np.argsort(-p, kind="stable")
-        confidence = model.confidence(ex.features[order], p[order])
-        out.append((ex.answerable, bool(ex.labels[order[:QUOTED]].any()), confidence))
+        features, p, labels = _best_first(model, ex)
+        out.append((ex.answerable, bool(labels[:QUOTED].any()), model.confidence(features, p)))
     return out
 
 
@@ -208,14 +215,12 @@ def figures(results: Sequence[tuple[bool, bool, float]], threshold: float) -> di
 
 
 def veto_counts(model: ranking.AnswerModel, data: Sequence[Example]) -> dict[str, dict[str, int]]:
-    """How often each ranking.veto fires on answerable and on unanswerable tune questions."""
+    """How often each veto fires on answerable and on unanswerable tune questions."""
     counts: dict[str, dict[str, int]] = {}
     for ex in data:
         if len(ex.labels) == 0:
             continue
-        fired = ranking.veto(
-            ex.features[np.argsort(-model.probabilities(ex.features), kind="stable")]
-        )
+        fired = ranking.veto(_best_first(model, ex)[0])
         if fired:
             row = counts.setdefault(fired, {"answerable": 0, "unanswerable": 0})
             row["answerable" if ex.answerable else "unanswerable"] += 1
