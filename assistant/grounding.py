@@ -1,0 +1,159 @@
+"""The check every generated sentence passes before it is shown.
+
+A sentence is *supported* by a passage when the passage covers enough of what the sentence
+claims: the share of its content-word stems (stopwords dropped, irregular verbs and number
+words normalised) found among the passage's, and every number it states. Words of the
+question are no free pass: "The president of France is Macron [1]" over a passage about
+President Lee covers one stem in three and is dropped. The threshold is fitted on labelled
+sentences over the summit article (``evaluation/grounding_pairs.jsonl``,
+``python -m evaluation.fit_grounding``); the figures are in the README.
+
+What it does not guarantee: that the sentence means what the passage means. Covered words
+in a new order ("China sanctioned Lee" over "Lee raised China's sanctions") pass, and a
+negation the passage lacks ("not") is a stopword; the check catches added facts, names and
+numbers, not re-arranged ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vectorstore.analysis import stems, words
+
+#: The fitted share of a sentence's content stems its cited passages must cover
+#: (``evaluation/fit_grounding.py`` prints the fit; keep the two in step).
+SUPPORT_THRESHOLD = 0.75
+
+#: A sentence's citation markers (``[1]``, ``[1, 2]``, ``[1][2]``).
+_MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_NUMBER_WORDS = {
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "first": "1",
+    "second": "2",
+    "third": "3",
+}
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers the text states, as digits ("seven" and "7" alike; "1,000" as "1000")."""
+    found = {m.replace(",", "") for m in _DIGITS.findall(text)}
+    found |= {_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS}
+    return found
+
+
+def _claims(text: str) -> set[str]:
+    """The content stems a sentence claims (number words as digits, markers dropped)."""
+    text = _MARKERS.sub(" ", text)
+    return {_NUMBER_WORDS.get(s, s) for s in stems(text)}
+
+
+def support(sentence: str, passages: Sequence[str]) -> float:
+    """Share of the sentence's claims the passages cover (0 when a number is missing)."""
+    claims = _claims(sentence)
+    cited = " ".join(passages)
+    if not _numbers(_MARKERS.sub(" ", sentence)) <= _numbers(cited):
+        return 0.0
+    if not claims:
+        return 0.0
+    covered = _claims(cited)
+    return len(claims & covered) / len(claims)
+
+
+def cited_numbers(sentence: str) -> list[int]:
+    """The passage numbers a sentence cites, in order, without repeats."""
+    seen: list[int] = []
+    for match in _MARKERS.finditer(sentence):
+        for part in match[1].split(","):
+            n = int(part)
+            if n not in seen:
+                seen.append(n)
+    return seen
+
+
+def strip_markers(sentence: str) -> str:
+    """The sentence without its markers (and the space before them)."""
+    return re.sub(r"\s*" + _MARKERS.pattern, "", sentence).strip()
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A generated sentence after the check: the passages it may cite (1-based, of those
+    given), or none when it is dropped; ``corrected`` when its own markers were wrong."""
+
+    text: str
+    cites: tuple[int, ...]
+    corrected: bool = False
+    #: Why it was dropped (``uncited``, ``unsupported``), None when kept.
+    dropped: str | None = None
+
+
+def check(sentence: str, passages: Sequence[str], threshold: float = SUPPORT_THRESHOLD) -> Checked:
+    """Keep ``sentence`` with its markers when the passages it cites support it; else cite the
+    one given passage that does (best support first); else drop it.
+
+    A sentence with no marker at all is dropped (``uncited``): every shown sentence cites.
+    """
+    text = strip_markers(sentence)
+    asked = cited_numbers(sentence)
+    if not asked:
+        return Checked(text, (), dropped="uncited")
+    valid = [n for n in asked if 1 <= n <= len(passages)]
+    if valid and support(text, [passages[n - 1] for n in valid]) >= threshold:
+        return Checked(text, tuple(valid))
+    scored = [(support(text, [p]), n) for n, p in enumerate(passages, start=1)]
+    best, n = max(scored, key=lambda s: (s[0], -s[1]), default=(0.0, 0))
+    if best >= threshold:
+        return Checked(text, (n,), corrected=True)
+    return Checked(text, (), dropped="unsupported")
+
+
+#: A sentence end: terminal punctuation, then any markers, then space (or the end).
+_SENTENCE_END = re.compile(r"[.!?](?:[\"')\]]*)(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s|$)")
+#: Markers written before the full stop ("… in Gyeongju [1].").
+_MARKER_BEFORE_STOP = re.compile(r"((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)\s*([.!?])")
+
+
+def normalise_markers(text: str) -> str:
+    """ "… Gyeongju [1]." → "… Gyeongju. [1]": one place for the markers, after the stop."""
+    return _MARKER_BEFORE_STOP.sub(lambda m: m[2] + m[1], text)
+
+
+def complete_sentences(buffer: str, final: bool = False) -> tuple[list[str], str]:
+    """Sentences the buffer completes (with their markers) and the rest still being written.
+
+    A sentence is complete at a full stop followed by its markers and a space; until the next
+    word starts, more markers could follow, so the end of the buffer waits unless ``final``.
+    """
+    buffer = normalise_markers(buffer)
+    done: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(buffer):
+        end = match.end()
+        rest = buffer[end:]
+        if not final and not rest.strip():
+            break  # markers may still follow
+        sentence = buffer[start:end].strip()
+        if sentence:
+            done.append(sentence)
+        start = end
+    rest = buffer[start:]
+    if final:
+        if rest.strip():
+            done.append(rest.strip())
+        rest = ""
+    return done, rest
