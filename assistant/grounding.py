@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vectorstore.analysis import stems, words
+from vectorstore.analysis import STOPWORDS, stem, stems, words
 
 #: The fitted share of a sentence's content stems its cited passages must cover
 #: (``evaluation/fit_grounding.py`` prints the fit; keep the two in step).
@@ -42,35 +42,63 @@ _NUMBER_WORDS = {
     "ten": "10",
     "eleven": "11",
     "twelve": "12",
-    "first": "1",
-    "second": "2",
-    "third": "3",
 }
+#: Words that turn a claim around; one the passages lack makes the sentence unsupported.
+_POLARITY = frozenset(
+    "not no never failed fail refused refuse rejected reject cancelled canceled cancel "
+    "denied deny lifted lift ended halted suspended opposed".split()
+)
+#: Titles a sentence may add to a name the passages use.
+_TITLES = frozenset({"presid", "leader", "mr", "ms", "dr"})
+#: "Both sides" and "the two sides" say the same.
+_SAME = {"both": "2"}
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_CAPITALISED = re.compile(r"\b[A-Z][^\W_]*")
 
 
 def _numbers(text: str) -> set[str]:
     """Numbers the text states, as digits ("seven" and "7" alike; "1,000" as "1000")."""
     found = {m.replace(",", "") for m in _DIGITS.findall(text)}
     found |= {_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS}
-    return found
+    return found | {_SAME[w] for w in words(text) if w in _SAME}
 
 
 def _claims(text: str) -> set[str]:
     """The content stems a sentence claims (number words as digits, markers dropped)."""
     text = _MARKERS.sub(" ", text)
-    return {_NUMBER_WORDS.get(s, s) for s in stems(text)}
+    found = {_NUMBER_WORDS.get(s, s) for s in stems(text)}
+    found |= {_SAME[w] for w in words(text) if w in _SAME}
+    return found
 
 
-def support(sentence: str, passages: Sequence[str]) -> float:
-    """Share of the sentence's claims the passages cover (0 when a number is missing)."""
+def _names(text: str) -> set[str]:
+    """Stems of the capitalised words (names, as a rule; a sentence's first word too, unless
+    a stopword): a name the passages don't use is a fact they don't give."""
+    return {stem(w.casefold()) for w in _CAPITALISED.findall(text) if w.casefold() not in STOPWORDS}
+
+
+def support(sentence: str, passages: Sequence[str], context: Sequence[str] = ()) -> float:
+    """Share of the sentence's claims the passages cover; 0 when a number, a name or a word
+    that turns a claim around (``not``, ``failed``, ``cancelled`` …) is not theirs.
+
+    A name may also come from ``context`` (the other passages given): "Lee noted …" citing
+    "He also noted …" names whom the passage before it names.
+    """
+    sentence = _MARKERS.sub(" ", sentence)
     claims = _claims(sentence)
     cited = " ".join(passages)
-    if not _numbers(_MARKERS.sub(" ", sentence)) <= _numbers(cited):
-        return 0.0
-    if not claims:
+    if not claims or not _numbers(sentence) <= _numbers(cited):
         return 0.0
     covered = _claims(cited)
+    known = {stem(w) for w in words(" ".join([cited, *context]))} | _TITLES
+    names = _names(sentence)
+    if not names <= known:
+        return 0.0
+    covered |= names  # a name from the context is the passage's "he", "they", "it"
+    claims -= _TITLES  # "President Xi" for "Xi": the title claims nothing new
+    cited_words = set(words(cited))
+    if any(w in _POLARITY and w not in cited_words for w in words(sentence)):
+        return 0.0
     return len(claims & covered) / len(claims)
 
 
@@ -107,15 +135,16 @@ def check(sentence: str, passages: Sequence[str], threshold: float = SUPPORT_THR
     one given passage that does (best support first); else drop it.
 
     A sentence with no marker at all is dropped (``uncited``): every shown sentence cites.
+    Names may come from any passage given (see :func:`support`).
     """
     text = strip_markers(sentence)
     asked = cited_numbers(sentence)
     if not asked:
         return Checked(text, (), dropped="uncited")
     valid = [n for n in asked if 1 <= n <= len(passages)]
-    if valid and support(text, [passages[n - 1] for n in valid]) >= threshold:
+    if valid and support(text, [passages[n - 1] for n in valid], passages) >= threshold:
         return Checked(text, tuple(valid))
-    scored = [(support(text, [p]), n) for n, p in enumerate(passages, start=1)]
+    scored = [(support(text, [p], passages), n) for n, p in enumerate(passages, start=1)]
     best, n = max(scored, key=lambda s: (s[0], -s[1]), default=(0.0, 0))
     if best >= threshold:
         return Checked(text, (n,), corrected=True)
@@ -145,8 +174,8 @@ def complete_sentences(buffer: str, final: bool = False) -> tuple[list[str], str
     for match in _SENTENCE_END.finditer(buffer):
         end = match.end()
         rest = buffer[end:]
-        if not final and not rest.strip():
-            break  # markers may still follow
+        if not final and (not rest.strip() or rest.lstrip().startswith("[")):
+            break  # markers may still follow, or one is half written
         sentence = buffer[start:end].strip()
         if sentence:
             done.append(sentence)
