@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.question_words import ANAPHORS
 from vectorstore.analysis import STOPWORDS, stem, stems, words
 
 #: The fitted share of a sentence's content stems its cited passages must cover
@@ -81,8 +82,9 @@ def support(sentence: str, passages: Sequence[str], context: Sequence[str] = ())
     """Share of the sentence's claims the passages cover; 0 when a number, a name or a word
     that turns a claim around (``not``, ``failed``, ``cancelled`` …) is not theirs.
 
-    A name may also come from ``context`` (the other passages given): "Lee noted …" citing
-    "He also noted …" names whom the passage before it names.
+    A name may also come from ``context`` (the other passages given) when the passage refers
+    back ("he", "they", "it" …): "Lee noted …" citing "He also noted …" names whom the
+    passage before it names.
     """
     sentence = _MARKERS.sub(" ", sentence)
     claims = _claims(sentence)
@@ -90,9 +92,10 @@ def support(sentence: str, passages: Sequence[str], context: Sequence[str] = ())
     if not claims or not _numbers(sentence) <= _numbers(cited):
         return 0.0
     covered = _claims(cited)
-    known = {stem(w) for w in words(" ".join([cited, *context]))} | _TITLES
+    refers = any(w in ANAPHORS for w in words(cited))
+    known = {stem(w) for w in words(" ".join([cited, *(context if refers else ())]))}
     names = _names(sentence)
-    if not names <= known:
+    if not names <= known | _TITLES:
         return 0.0
     covered |= names  # a name from the context is the passage's "he", "they", "it"
     claims -= _TITLES  # "President Xi" for "Xi": the title claims nothing new
@@ -130,17 +133,25 @@ class Checked:
     dropped: str | None = None
 
 
-def check(sentence: str, passages: Sequence[str], threshold: float = SUPPORT_THRESHOLD) -> Checked:
+def check(
+    sentence: str,
+    passages: Sequence[str],
+    threshold: float = SUPPORT_THRESHOLD,
+    question: str = "",
+) -> Checked:
     """Keep ``sentence`` with its markers when the passages it cites support it; else cite the
     one given passage that does (best support first); else drop it.
 
-    A sentence with no marker at all is dropped (``uncited``): every shown sentence cites.
-    Names may come from any passage given (see :func:`support`).
+    A sentence with no marker is treated as one with a wrong marker: shown citing the given
+    passage that supports it, or dropped (``uncited``): every shown sentence cites. Names may
+    come from any passage given (see :func:`support`). A sentence that claims nothing the
+    ``question`` doesn't ("The new stage is the relationship entering a new stage") answers
+    nothing and is dropped too.
     """
-    text = strip_markers(sentence)
+    text = strip_markers(_TAGS.sub(" ", sentence)).strip()
+    if question and _claims(text) <= _claims(question):
+        return Checked(text, (), dropped="restates the question")
     asked = cited_numbers(sentence)
-    if not asked:
-        return Checked(text, (), dropped="uncited")
     valid = [n for n in asked if 1 <= n <= len(passages)]
     if valid and support(text, [passages[n - 1] for n in valid], passages) >= threshold:
         return Checked(text, tuple(valid))
@@ -148,13 +159,15 @@ def check(sentence: str, passages: Sequence[str], threshold: float = SUPPORT_THR
     best, n = max(scored, key=lambda s: (s[0], -s[1]), default=(0.0, 0))
     if best >= threshold:
         return Checked(text, (n,), corrected=True)
-    return Checked(text, (), dropped="unsupported")
+    return Checked(text, (), dropped="unsupported" if asked else "uncited")
 
 
 #: A sentence end: terminal punctuation, then any markers, then space (or the end).
-_SENTENCE_END = re.compile(r"[.!?](?:[\"')\]]*)(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s|$)")
+_SENTENCE_END = re.compile(r"[.!?](?:[\"')\]]*)(?:[ \t]*\[\d+(?:\s*,\s*\d+)*\])*(?=\s|$)")
 #: Markers written before the full stop ("… in Gyeongju [1].").
-_MARKER_BEFORE_STOP = re.compile(r"((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)\s*([.!?])")
+_MARKER_BEFORE_STOP = re.compile(r"((?:[ \t]*\[\d+(?:\s*,\s*\d+)*\])+)[ \t]*([.!?])")
+#: Tags a small model may echo from the prompt's layout.
+_TAGS = re.compile(r"</?(?:passages?|question|conversation)\b[^>]*>|\"\"\"")
 
 
 def normalise_markers(text: str) -> str:
@@ -174,7 +187,8 @@ def complete_sentences(buffer: str, final: bool = False) -> tuple[list[str], str
     for match in _SENTENCE_END.finditer(buffer):
         end = match.end()
         rest = buffer[end:]
-        if not final and (not rest.strip() or rest.lstrip().startswith("[")):
+        same_line = rest.lstrip(" \t")
+        if not final and (not same_line or same_line.startswith("[")):
             break  # markers may still follow, or one is half written
         sentence = buffer[start:end].strip()
         if sentence:
