@@ -49,6 +49,9 @@ _POLARITY = frozenset(
     "not no never failed fail refused refuse rejected reject cancelled canceled cancel "
     "denied deny lifted lift ended halted suspended opposed".split()
 )
+#: Where a sentence joins clauses; a clause of this many claims or more is checked alone.
+_CLAUSE = re.compile(r"[;:]|,\s*(?=(?:and|but|while|which|who|where|with|as)\b)")
+_MIN_CLAUSE_CLAIMS = 2
 #: Titles a sentence may add to a name the passages use.
 _TITLES = frozenset({"presid", "leader", "mr", "ms", "dr"})
 #: "Both sides" and "the two sides" say the same.
@@ -102,7 +105,12 @@ def support(sentence: str, passages: Sequence[str], context: Sequence[str] = ())
     cited_words = set(words(cited))
     if any(w in _POLARITY and w not in cited_words for w in words(sentence)):
         return 0.0
-    return len(claims & covered) / len(claims)
+    whole = len(claims & covered) / len(claims)
+    # each clause on its own too: ", and it was also approved by the board" added to a
+    # quoted sentence is most of a clause, however little of the sentence
+    clauses = [_claims(c) - _TITLES for c in _CLAUSE.split(sentence)]
+    parts = [len(c & covered) / len(c) for c in clauses if len(c) >= _MIN_CLAUSE_CLAIMS]
+    return min([whole, *parts])
 
 
 def cited_numbers(sentence: str) -> list[int]:

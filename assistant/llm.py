@@ -152,6 +152,7 @@ class LLMAnswerer:
                 checked = check(sentence, texts, self.threshold, query.question)
                 if checked.dropped:
                     dropped += 1
+                    log.debug("dropped a generated sentence (%s): %s", checked.dropped, sentence)
                     continue
                 corrected += checked.corrected
                 markers = "".join(f"[{n}]" for n in checked.cites)

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
-_QUESTION = re.compile(r"<question>\s*(.*?)\s*</question>", re.DOTALL)
+_QUESTION = re.compile(r'Question:\n"""(.*?)"""', re.DOTALL)
 
 
 def reply_for(script: dict[str, str], body: dict) -> str:

@@ -120,5 +120,7 @@ def llama_server(threads: int = 1, *args: str) -> ServerProcess:
     port = free_port()
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf())]
     command += ["--model_alias", "smollm2", "--host", HOST, "--port", str(port)]
-    command += ["--n_threads", str(threads), "--n_ctx", "2048", "--verbose", "False", *args]
+    command += ["--n_threads", str(threads), "--n_ctx", "2048", "--verbose", "False"]
+    # one request at a time, each to its end (by default a new one interrupts the running one)
+    command += ["--interrupt_requests", "False", *args]
     return ServerProcess(command, port=port, health_path="/v1/models")
