@@ -36,6 +36,9 @@ def test_a_paraphrase_is_supported() -> None:
         "Samsung faced Chinese sanctions on its US-based subsidiaries.",  # a name
         "China did not sanction Hanwha Ocean.",  # turned around
         "Lee raised Chinese sanctions on Hanwha Ocean, which builds warships for the US Navy.",
+        # a clause added to a quoted sentence (SmolLM2 wrote this one)
+        "President Lee raised the issue of Chinese sanctions on US-based subsidiaries of South "
+        "Korean firm Hanwha Ocean, and it was also approved by the board.",
     ],
 )
 def test_an_added_or_changed_fact_is_not(sentence: str) -> None:
