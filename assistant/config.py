@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     #: best one or two), then retrieval's next best up to this many. 1 measured best with
     #: SmolLM2 (dev set: 3 passages cost 0.29 correct and 0.31 citation precision).
     llm_passages: int = 1
+    #: Share of the content words the extractive answer adds to the question that the
+    #: generated answer must have too, or the extractive answer is given (0: off). Fitted on
+    #: the summit tune set; sentences are held back until it is reached.
+    llm_min_coverage: float = 0.9
 
     # Limits
     max_question_chars: int = 2000
@@ -276,7 +280,7 @@ class Settings(BaseSettings):
                 raise SettingsError(missing)
         return self
 
-    @field_validator("answer_threshold")
+    @field_validator("answer_threshold", "llm_min_coverage")
     @classmethod
     def _probability(cls, value: float | None) -> float | None:
         if value is not None and not 0.0 <= value <= 1.0:

@@ -23,9 +23,10 @@ from langchain_openai import ChatOpenAI
 
 from assistant.answerer import Answerer
 from assistant.citations import Draft
-from assistant.grounding import SUPPORT_THRESHOLD, check, complete_sentences
+from assistant.grounding import SUPPORT_THRESHOLD, check, complete_sentences, strip_markers
 from assistant.query import Query
 from assistant.types import Evidence, Message
+from vectorstore.analysis import stems
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,22 @@ def build_messages(
         parts += ["", "Conversation so far:", '"""', *turns, '"""']
     parts += ["", "Question:", f'"""{_inert(question)}"""', ANSWER_CUE]
     return [SystemMessage(SYSTEM_PROMPT), HumanMessage("\n".join(parts))]
+
+
+NOTHING_KEPT = "no sentence passed the check"
+INCOMPLETE = "it left out what the extractive answer says"
+#: The fitted default of ``ASSISTANT_LLM_MIN_COVERAGE`` (README, "Generative answers").
+MIN_COVERAGE = 0.9
+
+
+def coverage(generated: str, extractive: str, question: str) -> float:
+    """Share of the content stems the extractive answer adds to the question that the
+    generated answer has too: a small model that answers "a new stage" where the passage
+    says "restart high-level dialogue" has left out the answer."""
+    wanted = set(stems(strip_markers(extractive))) - set(stems(question))
+    if not wanted:
+        return 1.0
+    return len(wanted & set(stems(strip_markers(generated)))) / len(wanted)
 
 
 def error_kind(exc: BaseException) -> str:
@@ -114,6 +131,9 @@ class LLMAnswerer:
     #: Passages the model is given (retrieval's best, those the extractive answer quotes first).
     passages: int = 1
     threshold: float = SUPPORT_THRESHOLD
+    #: Share of what the extractive answer adds to the question that the generated answer
+    #: must say too (see :func:`coverage`); fitted on the summit tune set.
+    min_coverage: float = MIN_COVERAGE
     health: LLMHealth = field(default_factory=LLMHealth)
 
     def answer(self, query: Query, evidence: Sequence[Evidence]) -> Draft:
@@ -122,10 +142,10 @@ class LLMAnswerer:
             pass
         return last
 
-    def given(self, query: Query, evidence: Sequence[Evidence]) -> list[Evidence]:
-        """The passages the model sees: what the extractive answer would quote, then the
-        best of the rest, up to ``passages``."""
-        chosen = list(self.fallback.answer(query, evidence).used)
+    def given(self, extractive: Draft, evidence: Sequence[Evidence]) -> list[Evidence]:
+        """The passages the model sees: what the extractive answer quotes, then the best of
+        the rest, up to ``passages``."""
+        chosen = list(extractive.used)
         for e in evidence:
             if len(chosen) >= self.passages:
                 break
@@ -137,16 +157,20 @@ class LLMAnswerer:
         self, query: Query, evidence: Sequence[Evidence], history: Sequence[Message] = ()
     ) -> Iterator[Draft]:
         """The answer as its checked sentences complete (each draft whole so far); the
-        extractive draft when the call fails or nothing survives."""
+        extractive draft when the call fails, nothing survives the check, or what survives
+        leaves out what the extractive answer says (:func:`coverage` below ``min_coverage``:
+        sentences are held back until it is reached, then stream as they come)."""
         if not evidence:
             yield Draft("", ())
             return
         started = time.perf_counter()
-        given = self.given(query, evidence)
+        extractive = self.fallback.answer(query, evidence)
+        given = self.given(extractive, evidence)
         texts = [e.passage.text for e in given]
         kept: list[str] = []
         dropped = corrected = 0
         first_ms: float | None = None
+        enough = False
         try:
             for sentence in self._sentences(build_messages(query.question, texts, history)):
                 checked = check(sentence, texts, self.threshold, query.question)
@@ -157,6 +181,11 @@ class LLMAnswerer:
                 corrected += checked.corrected
                 markers = "".join(f"[{n}]" for n in checked.cites)
                 kept.append(f"{checked.text} {markers}")
+                enough = enough or coverage(" ".join(kept), extractive.text, query.question) >= (
+                    self.min_coverage
+                )
+                if not enough:
+                    continue
                 if first_ms is None:
                     first_ms = (time.perf_counter() - started) * 1000
                 yield Draft(
@@ -170,16 +199,13 @@ class LLMAnswerer:
         except LLMUnavailable as exc:
             self.health.failed(exc.kind)
             log.warning("LLM answer failed (%s): giving the extractive answer", exc.kind)
-            yield replace(self.fallback.answer(query, evidence), fallback=f"llm {exc.kind}")
+            yield replace(extractive, fallback=f"llm {exc.kind}")
             return
         self.health.succeeded()
-        if not kept:
-            log.warning("no sentence of the LLM answer passed the check (%d dropped)", dropped)
-            yield replace(
-                self.fallback.answer(query, evidence),
-                dropped=dropped,
-                fallback="no sentence passed the check",
-            )
+        if not kept or not enough:
+            why = NOTHING_KEPT if not kept else INCOMPLETE
+            log.warning("LLM answer not used: %s (%d dropped)", why, dropped)
+            yield replace(extractive, dropped=dropped, fallback=why)
             return
         yield Draft(
             " ".join(kept),

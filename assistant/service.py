@@ -224,6 +224,7 @@ class LLMSeat:
     client: Any
     health: Any  # assistant.llm.LLMHealth
     passages: int
+    min_coverage: float
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMSeat | None:
@@ -240,12 +241,14 @@ class LLMSeat:
             settings.llm_timeout,
             settings.llm_max_tokens,
         )
-        return cls(client, LLMHealth(), settings.llm_passages)
+        return cls(client, LLMHealth(), settings.llm_passages, settings.llm_min_coverage)
 
     def with_fallback(self, fallback: Answerer) -> Answerer:
         from assistant.llm import LLMAnswerer
 
-        return LLMAnswerer(self.client, fallback, self.passages, health=self.health)
+        return LLMAnswerer(
+            self.client, fallback, self.passages, min_coverage=self.min_coverage, health=self.health
+        )
 
 
 def load_embedder(settings: Settings) -> Embedder:

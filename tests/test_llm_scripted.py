@@ -49,9 +49,9 @@ def scripted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess
 
 
 def llm_settings(settings: Settings, url: str, **more: object) -> Settings:
-    return settings.model_copy(
-        update={"answerer": "llm", "llm_base_url": url, "llm_model": "scripted", **more}
-    )
+    """The LLM answerer on ``url``; the coverage rule off unless asked (the check is tested)."""
+    update = {"answerer": "llm", "llm_base_url": url, "llm_model": "scripted"}
+    return settings.model_copy(update={**update, "llm_min_coverage": 0.0, **more})
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +72,18 @@ def test_wrong_citations_are_corrected_and_an_added_fact_dropped(llm_assistant) 
     assert answer.sentences_dropped == 1
     assert answer.first_sentence_ms is not None and answer.first_sentence_ms <= answer.latency_ms
     assert answer.to_dict()["answerer"] == "llm"
+
+
+def test_an_answer_that_leaves_out_what_the_passage_says_is_not_used(
+    indexed_settings: Settings, embedder, scripted: ServerProcess, assistant
+) -> None:
+    """ "Lee raised Chinese sanctions on … Hanwha Ocean" is supported, but leaves out half of
+    what the extractive answer adds to the question ("South Korean firm", "the issue")."""
+    settings = llm_settings(indexed_settings, scripted.url + "/v1", llm_min_coverage=0.9)
+    answer = build_assistant(settings, embedder).ask(HANWHA)
+    assert answer.answerer == "extractive"
+    assert answer.fallback == "it left out what the extractive answer says"
+    assert answer.answer == assistant.ask(HANWHA).answer
 
 
 def test_each_kept_sentence_cites_the_passage_that_supports_it(llm_assistant) -> None:
@@ -172,6 +184,7 @@ def test_the_api_streams_checked_sentences_as_server_sent_events(
         "ASSISTANT_LLM_MODEL": "scripted",
         "ASSISTANT_LLM_API_KEY": "sk-never-shown",
         "ASSISTANT_LLM_TIMEOUT": "3",
+        "ASSISTANT_LLM_MIN_COVERAGE": "0",
     }
     with app_server(env) as server:
         server.wait_healthy()
