@@ -64,8 +64,6 @@ def build_messages(
 
 NOTHING_KEPT = "no sentence passed the check"
 INCOMPLETE = "it left out what the extractive answer says"
-#: The fitted default of ``ASSISTANT_LLM_MIN_COVERAGE`` (README, "Generative answers").
-MIN_COVERAGE = 0.9
 
 
 def coverage(generated: str, extractive: str, question: str) -> float:
@@ -132,8 +130,8 @@ class LLMAnswerer:
     passages: int = 1
     threshold: float = SUPPORT_THRESHOLD
     #: Share of what the extractive answer adds to the question that the generated answer
-    #: must say too (see :func:`coverage`); fitted on the summit tune set.
-    min_coverage: float = MIN_COVERAGE
+    #: must say too (see :func:`coverage`); ``ASSISTANT_LLM_MIN_COVERAGE`` sets it.
+    min_coverage: float = 0.0
     health: LLMHealth = field(default_factory=LLMHealth)
 
     def answer(self, query: Query, evidence: Sequence[Evidence]) -> Draft:
