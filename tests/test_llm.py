@@ -49,8 +49,11 @@ def smollm2() -> Iterator[ServerProcess]:
 
 
 def with_llm(settings: Settings, server: ServerProcess, **more: object) -> Settings:
+    """The LLM answerer on ``server``, the coverage rule off (it would give most answers back
+    to the extractive answerer, and these tests are about what the model writes)."""
     update = {"answerer": "llm", "llm_base_url": server.url + "/v1", "llm_model": "smollm2"}
-    return settings.model_copy(update={**update, "llm_timeout": 60.0, **more})
+    update |= {"llm_timeout": 60.0, "llm_min_coverage": 0.0}
+    return settings.model_copy(update={**update, **more})
 
 
 @pytest.fixture(scope="module")
