@@ -48,6 +48,8 @@ class Case:
     scores and which of them are gold."""
 
     features: np.ndarray
+    #: The veto that refuses it before the decision, if one does.
+    vetoed: str | None
     answerable: bool
     scores: np.ndarray
     gold: np.ndarray
@@ -73,6 +75,7 @@ def cases(assistant: Assistant, questions: Sequence[Question]) -> list[Case]:
         out.append(
             Case(
                 search.features(state.query, evidence),
+                search.veto(state.query, evidence[0]) if evidence else "empty",
                 kind == "answerable",
                 np.array([e.score for e in evidence]),
                 np.array([kind == "answerable" and is_gold(q, e) for e in evidence]),
@@ -103,13 +106,34 @@ def rates(results: Sequence[tuple[bool, bool, float]], threshold: float) -> dict
 
 
 def best_threshold(results: Sequence[tuple[bool, bool, float]]) -> float:
-    """The middle of the interval of thresholds with the best mean of the two rates."""
-    candidates = sorted({0.0, 1.0, *(p for *_, p in results)})
-    mids = [(a + b) / 2 for a, b in itertools.pairwise(candidates)]
-    scored = [(sum(rates(results, t).values()), t) for t in mids]
-    top = max(s for s, _ in scored)
-    best = [t for s, t in scored if s == top]
-    return round((best[0] + best[-1]) / 2, 4)
+    """The threshold with the best mean of the two rates: the middle of the lowest run of
+    such thresholds (between two observed probabilities, so not on the edge of one)."""
+    probabilities = sorted({0.0, 1.0, *(p for *_, p in results)})
+    scored = [
+        (sum(rates(results, (a + b) / 2).values()), a, b)
+        for a, b in itertools.pairwise(probabilities)
+    ]
+    top = max(s for s, _, _ in scored)
+    start = next(i for i, (s, _, _) in enumerate(scored) if s == top)
+    end = start
+    while end + 1 < len(scored) and scored[end + 1][0] == top:
+        end += 1
+    return round((scored[start][1] + scored[end][2]) / 2, 4)
+
+
+def confidence(model: ml.MultilingualModel, case: Case) -> float:
+    """The chain's confidence: 0 when a veto fires, else the decision's probability."""
+    return 0.0 if case.vetoed else model.confidence(case.features)
+
+
+def veto_counts(data: Sequence[Case]) -> dict[str, dict[str, int]]:
+    """How often each veto fires on answerable and on unanswerable tune questions."""
+    counts: dict[str, dict[str, int]] = {}
+    for c in data:
+        if c.vetoed:
+            row = counts.setdefault(c.vetoed, {"answerable": 0, "unanswerable": 0})
+            row["answerable" if c.answerable else "unanswerable"] += 1
+    return counts
 
 
 def collect(questions_file: Path, root: Path) -> list[Case]:
@@ -133,23 +157,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         model = ml.MultilingualModel.load()
         results = [
-            (c.answerable, quoted_gold(c, model.temperature), model.confidence(c.features))
-            for c in data
+            (c.answerable, quoted_gold(c, model.temperature), confidence(model, c)) for c in data
         ]
         print(json.dumps(rates(results, model.threshold), indent=2))
         return 0
     answerable = [c for c in data if c.answerable]
     temperature = max(TEMPERATURES, key=lambda t: (sum(quoted_gold(c, t) for c in answerable), -t))
     labels = np.array([c.answerable and quoted_gold(c, temperature) for c in data], dtype=float)
-    rows = np.array([c.features for c in data])
+    open_ = [i for i, c in enumerate(data) if c.vetoed is None]  # what the decision sees
+    rows = np.array([data[i].features for i in open_])
     mean, scale = rows.mean(0), np.maximum(rows.std(0), 1e-9)
-    w, b = fit((rows - mean) / scale, labels)
+    w, b = fit((rows - mean) / scale, labels[open_])
     weights = w / scale
     bias = b - float((w * mean / scale).sum())
     model = ml.MultilingualModel(tuple(weights), bias, 0.5, 0.5, temperature)
     results = [
-        (c.answerable, bool(lab), model.confidence(c.features))
-        for c, lab in zip(data, labels, strict=True)
+        (c.answerable, bool(label), confidence(model, c))
+        for c, label in zip(data, labels, strict=True)
     ]
     threshold = best_threshold(results)
     document = {
@@ -158,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             "weights": [round(float(x), 5) for x in weights],
             "bias": round(bias, 5),
         },
+        "vetoes": veto_counts(data),
         "threshold": threshold,
         "window_weight": model.window_weight,
         "temperature": temperature,
