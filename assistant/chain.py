@@ -33,8 +33,8 @@ from vectorstore.analysis import normalize_for_match
 NOT_FOUND = "The documents don't contain an answer to this question."
 #: Why a Korean, Chinese or Japanese question is refused when there is no multilingual search.
 MULTILINGUAL_OFF = (
-    "multilingual search is off (ASSISTANT_MULTILINGUAL=false): questions in Korean, Chinese "
-    "or Japanese can't be searched; ask in English, or turn it on and run ingest"
+    "multilingual search is off, so questions in Korean, Chinese or Japanese can't be "
+    "searched: ask in English, or set ASSISTANT_MULTILINGUAL=true and run ingest"
 )
 MULTILINGUAL_MISSING = (
     "this index has no multilingual vectors yet: run `python app.py ingest` to add them"
