@@ -266,7 +266,7 @@ def _add_multilingual(
 
     def embed(texts: list[str]) -> np.ndarray:
         nonlocal progress
-        log(f"multilingual: embedding {len(texts)} new passage(s) with multilingual-e5")
+        log(f"embedding {len(texts)} passage(s) with multilingual-e5")
         progress = Progress("multilingual", len(texts))
         with progress:
             return embedder.embed_passages(texts, on_batch=progress.update)

