@@ -32,7 +32,7 @@ from assistant.answer_type import AnswerType, answers_of
 from assistant.query import Query, SearchText
 from assistant.ranking import CANDIDATES, Ranked
 from assistant.retrieval import NEIGHBOURS_OF, PassageContext
-from assistant.script import Language, without_quote_phrase
+from assistant.script import Language
 from assistant.types import Evidence, Message, Passage
 from vectorstore.analysis import words
 from vectorstore.exact import ExactVectors
@@ -109,11 +109,11 @@ def anchors(text: str) -> list[str]:
 
 def analyse_multilingual(question: str, history: Sequence[Message], language: Language) -> Query:
     """The question's analysis for the multilingual path: one search, the question with the
-    previous user turn when there is one (a follow-up leans on it; measured on the tune
-    half's follow-ups, adding it to a question that doesn't need it didn't move its best
-    sentence)."""
+    previous user turn when there is one, in whatever language (a follow-up leans on it;
+    on the tune half the gold sentence came first as often with it as without, 0.81, and
+    with it a follow-up is searched in its conversation's context)."""
     previous = next((m.content for m in reversed(history) if m.role == "user"), "")
-    text = f"{question} {without_quote_phrase(previous)}".strip() if previous else question
+    text = f"{question} {previous}".strip() if previous else question
     return Query(
         question=question,
         searches=(SearchText(text, (), ()),),

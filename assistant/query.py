@@ -34,6 +34,7 @@ _ASIDE = re.compile(
     r"(?:the\s+|a\s+|an\s+|his\s+|her\s+|their\s+|its\s+)?([^?,.;]+)",
     re.IGNORECASE,
 )
+#: A citation marker in an answer read back from the conversation.
 _MARKER = re.compile(r"\s*\[\d+\]")
 #: Topic words of the previous question carried into a dependent one, at most.
 _MAX_CARRIED = 8
