@@ -4,7 +4,7 @@ retrieval, answerability, answerers, the chain and the assistant service.
 Imports nothing from ``ingest``, ``web`` or ``evaluation``; front ends import from here.
 """
 
-from assistant import ranking
+from assistant import multilingual, ranking
 from assistant.answerer import Answerer, ExtractiveAnswerer
 from assistant.citations import Draft
 from assistant.config import (
@@ -24,6 +24,7 @@ from assistant.service import (
     build_assistant,
     build_retriever,
     load_embedder,
+    load_multilingual_embedder,
 )
 from assistant.types import ANSWER_FIELDS, Answer, Citation, Evidence, Message, Passage, Status
 from vectorstore import IndexUnavailable
@@ -56,7 +57,9 @@ __all__ = [
     "configure_offline_env",
     "inert",
     "load_embedder",
+    "load_multilingual_embedder",
     "load_settings",
+    "multilingual",
     "ranking",
     "support",
 ]

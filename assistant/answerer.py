@@ -15,7 +15,7 @@ from typing import Protocol
 
 from assistant.citations import Draft
 from assistant.query import Query
-from assistant.question_words import ANAPHORS
+from assistant.ranking import refers_back_to_before
 from assistant.types import Evidence, Passage
 from vectorstore.analysis import stems, words
 
@@ -42,6 +42,8 @@ class ExtractiveAnswerer:
     #: A runner-up the answer model finds nearly as likely (this share of the first's
     #: probability) is quoted too: when two sentences compete, the answer shows both.
     runner_up_ratio: float = 0.3
+    #: How many sentences after the first may still lean on it ("This …", "It also …").
+    continuation_length: int = 2
 
     def answer(self, query: Query, evidence: Sequence[Evidence]) -> Draft:
         if not evidence:
@@ -64,25 +66,39 @@ class ExtractiveAnswerer:
     def _second(self, query: Query, evidence: Sequence[Evidence]) -> Evidence | None:
         """A runner-up the model finds nearly as likely; or a second sentence that adds a topic
         word of the question (its own words, not the context carried into the search) that
-        the first lacks: a close runner-up, or the next sentence when it refers back ("This
-        system will allow …")."""
+        the first lacks: a close runner-up, or a sentence after the first that leans on it
+        ("This system will allow …", "It also reflects …"), where what the question asks
+        about the first's subject is usually said."""
         first = evidence[0]
         if len(evidence) > 1 and evidence[1].score >= self.runner_up_ratio * first.score:
             return evidence[1]
         wanted = query.topic_stems - set(stems(first.passage.text))
         if not wanted:
             return None
+        continuation = self._continuation(first.passage)
+        leaning = {p.id for p in continuation}
         for candidate in evidence[1 : self.top_k]:
             close = candidate.dense >= self.second_min_ratio * first.dense
-            if close and wanted & set(stems(candidate.passage.text)):
+            if (close or candidate.passage.id in leaning) and wanted & set(
+                stems(candidate.passage.text)
+            ):
                 return candidate
-        following = self.next_passage(first.passage.id)
-        if following is None or next(iter(words(following.text)), None) not in ANAPHORS:
-            return None
-        if not wanted & set(stems(following.text)):
-            return None
         ranked = {e.passage.id: e for e in evidence}
-        return ranked.get(following.id) or Evidence(following, 0.0, 0.0)
+        for following in continuation:
+            if wanted & set(stems(following.text)):
+                return ranked.get(following.id) or Evidence(following, 0.0, 0.0)
+        return None
+
+    def _continuation(self, passage: Passage) -> list[Passage]:
+        """The sentences after ``passage`` that each refer back to the one before them."""
+        chain: list[Passage] = []
+        following = self.next_passage(passage.id)
+        while following is not None and len(chain) < self.continuation_length:
+            if not refers_back_to_before(words(following.text)):
+                break
+            chain.append(following)
+            following = self.next_passage(following.id)
+        return chain
 
 
 def _fit(sentence: str, room: int) -> str:

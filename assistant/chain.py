@@ -21,14 +21,24 @@ from assistant.answerability import Verdict, judge
 from assistant.answerer import Answerer
 from assistant.citations import Draft, number_citations
 from assistant.lexicon import Lexicon
+from assistant.multilingual import MultilingualSearch, analyse_multilingual
 from assistant.query import Query, SearchText, analyse, split_parts
 from assistant.ranking import AnswerModel, Features, Ranked, rank
 from assistant.retrieval import HybridRetriever
+from assistant.script import QUOTE_PHRASES, question_language, without_quote_phrase
 from assistant.spelling import Speller
 from assistant.types import Answer, Evidence, Message
 from vectorstore.analysis import normalize_for_match
 
 NOT_FOUND = "The documents don't contain an answer to this question."
+#: Why a Korean, Chinese or Japanese question is refused when there is no multilingual search.
+MULTILINGUAL_OFF = (
+    "multilingual search is off, so questions in Korean, Chinese or Japanese can't be "
+    "searched: ask in English, or set ASSISTANT_MULTILINGUAL=true and run ingest"
+)
+MULTILINGUAL_MISSING = (
+    "this index has no multilingual vectors yet: run `python app.py ingest` to add them"
+)
 
 _CITATION_MARKER = re.compile(r"\s*\[\d+\]\s*")
 #: An answer split after each citation marker: the unit of streaming.
@@ -144,6 +154,10 @@ class Pipeline:
     model: AnswerModel
     answerer: Answerer
     lexicon: Lexicon
+    #: The search for Korean, Chinese and Japanese questions; None when it is off or the
+    #: index has no multilingual vectors (``multilingual_problem`` says which).
+    multilingual: MultilingualSearch | None = None
+    multilingual_problem: str = MULTILINGUAL_OFF
 
     @cached_property
     def speller(self) -> Speller:
@@ -157,6 +171,10 @@ class Pipeline:
     def resolve(self, inputs: ChainInput) -> ChainState:
         """The question analysed once, in its conversation (each part, when it has several)."""
         question, history = inputs["question"], list(inputs.get("history", ()))
+        language = question_language(question)
+        if language is not None:  # no English words to correct, split or carry
+            query = analyse_multilingual(question, history, language)
+            return ChainState(query=query, history=history, asked=question)
         asked, question = question, self.speller.correct(question)
         state = ChainState(query=analyse(question, history), history=history, asked=asked)
         texts = split_parts(question)
@@ -173,6 +191,11 @@ class Pipeline:
         if state.parts:
             return replace(state, parts=tuple(self.retrieve(p) for p in state.parts))
         query, retriever = state.query, self.retriever
+        if query.language is not None:
+            if self.multilingual is None:
+                return state
+            found = (Retrieved(s, self.multilingual.retrieve(s)) for s in query.searches)
+            return replace(state, retrieved=tuple(found))
         shown = shown_passages(state.history, retriever) if query.wants_new else set()
         prefer = _next_to(shown, retriever)
         retrieved = tuple(
@@ -185,6 +208,13 @@ class Pipeline:
         """Each search's best candidates in the order of the answer model's probability."""
         if state.parts:
             return replace(state, parts=tuple(self.rank(p) for p in state.parts))
+        if state.query.language is not None:
+            if self.multilingual is None:
+                return state
+            ranked = tuple(
+                self.multilingual.rank(state.query, r.search, r.evidence) for r in state.retrieved
+            )
+            return replace(state, ranked=ranked)
         ranked = tuple(
             rank(self.model, self.features, state.query, r.search, r.evidence)
             for r in state.retrieved
@@ -199,8 +229,16 @@ class Pipeline:
             answered = [p for p in parts if p.verdict and p.verdict.answerable] or [parts[0]]
             merged = _merge([p.chosen for p in answered if p.chosen is not None])
             return replace(state, parts=parts, chosen=merged, verdict=answered[0].verdict)
+        threshold = self.model.threshold
+        if state.query.language is not None:
+            if self.multilingual is None:
+                chosen = Ranked(state.query.searches[0], [], [])
+                return replace(
+                    state, chosen=chosen, verdict=Verdict(False, self.multilingual_problem)
+                )
+            threshold = self.multilingual.model.threshold
         chosen = max(state.ranked, key=lambda r: r.confidence)  # the first among equals
-        return replace(state, chosen=chosen, verdict=judge(chosen, self.model.threshold))
+        return replace(state, chosen=chosen, verdict=judge(chosen, threshold))
 
     def answer(self, state: ChainState) -> Iterator[Answer]:
         """The answer sentence by sentence (each yield complete so far), or the refusal."""
@@ -221,7 +259,9 @@ class Pipeline:
         if state.parts:  # one sentence for each part the documents answer
             query = replace(query, parts=sum(1 for p in state.parts if p.verdict.answerable))
         stream = getattr(self.answerer, "stream", None)
-        if stream is not None:  # an answerer that streams its own checked sentences
+        # an answerer that streams its own checked sentences; the check reads English, so a
+        # question in another language gets the extractive answer (its fallback)
+        if stream is not None and query.language is None:
             last: Answer | None = None
             for draft in stream(query, state.chosen.evidence, state.history):
                 last = _answered(base, draft)
@@ -230,8 +270,13 @@ class Pipeline:
             if last is None:
                 yield replace(base, reason="no passage could be quoted as an answer")
             return
-        draft = self.answerer.answer(query, state.chosen.evidence)
+        answerer = getattr(self.answerer, "fallback", self.answerer)
+        if stream is None:
+            answerer = self.answerer
+        draft = answerer.answer(query, state.chosen.evidence)
         text, citations = number_citations(draft)
+        if query.language is not None:  # it quotes English: say so in the question's language
+            text = f"{QUOTE_PHRASES[query.language]} {text}"
         if not citations:
             yield replace(base, reason="no passage could be quoted as an answer")
             return
@@ -291,7 +336,7 @@ def shown_passages(history: Sequence[Message], retriever: HybridRetriever) -> se
     shown: set[str] = set()
     for message in history:
         if message.role == "assistant":
-            for piece in _CITATION_MARKER.split(message.content):
+            for piece in _CITATION_MARKER.split(without_quote_phrase(message.content)):
                 shown.update(retriever.ids_with_text(normalize_for_match(piece)))
     return shown
 

@@ -25,6 +25,7 @@ from assistant.question_words import (
     topic_terms,
     topic_words,
 )
+from assistant.script import Language, question_language, without_quote_phrase
 from assistant.types import Message
 from vectorstore.analysis import stem, stems, words
 
@@ -33,6 +34,8 @@ _ASIDE = re.compile(
     r"(?:the\s+|a\s+|an\s+|his\s+|her\s+|their\s+|its\s+)?([^?,.;]+)",
     re.IGNORECASE,
 )
+#: A citation marker in an answer read back from the conversation.
+_MARKER = re.compile(r"\s*\[\d+\]")
 #: Topic words of the previous question carried into a dependent one, at most.
 _MAX_CARRIED = 8
 
@@ -76,6 +79,9 @@ class Query:
     set_aside: frozenset[str] = frozenset()
     #: How many questions it joins that the documents answer (one sentence each).
     parts: int = 1
+    #: ``ko``, ``zh`` or ``ja`` for a question on the multilingual path
+    #: (:mod:`assistant.multilingual`); None on the English one.
+    language: Language | None = None
 
 
 @dataclass(frozen=True)
@@ -111,12 +117,33 @@ def resolve(question: str, previous_queries: Sequence[str]) -> Resolution:
 
 
 def resolve_conversation(question: str, history: Sequence[Message]) -> Resolution:
-    """Resolve every earlier user turn in order, then the question, so context chains."""
+    """Resolve every earlier user turn in order, then the question, so context chains.
+
+    A turn asked in Korean, Chinese or Japanese has no English words to carry: the English
+    sentences answering it (the assistant's next message) stand for it instead.
+    """
     resolved: list[str] = []
-    for message in history:
-        if message.role == "user":
-            resolved.append(resolve(message.content, resolved).search_query)
+    for i, message in enumerate(history):
+        if message.role != "user":
+            continue
+        text = message.content
+        if question_language(text) is not None:
+            text = _quoted_answer(history[i + 1 : i + 2])
+            if not text:
+                continue
+        resolved.append(resolve(text, resolved).search_query)
     return resolve(question, resolved)
+
+
+def _quoted_answer(following: Sequence[Message]) -> str:
+    """The sentences an assistant answer quoted (without markers and the quote phrase); empty
+    for a refusal, which quotes nothing."""
+    if not following or following[0].role != "assistant":
+        return ""
+    text = following[0].content
+    if not _MARKER.search(text):
+        return ""
+    return _MARKER.sub(" ", without_quote_phrase(text)).strip()
 
 
 #: "… and what …": where a question joins two questions.

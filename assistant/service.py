@@ -12,6 +12,7 @@ answered wholly from one version.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -22,9 +23,16 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answerer import Answerer, ExtractiveAnswerer
-from assistant.chain import ChainInput, Pipeline, build_chain
+from assistant.chain import (
+    MULTILINGUAL_MISSING,
+    MULTILINGUAL_OFF,
+    ChainInput,
+    Pipeline,
+    build_chain,
+)
 from assistant.config import Settings
 from assistant.lexicon import load_lexicon
+from assistant.multilingual import MultilingualModel, MultilingualSearch
 from assistant.ranking import AnswerModel
 from assistant.retrieval import HybridRetriever
 from assistant.types import Answer, Message, Passage
@@ -32,6 +40,7 @@ from vectorstore.analysis import clean_text
 from vectorstore.chroma_store import PassageStore
 from vectorstore.embeddings import Embedder
 from vectorstore.embeddings import load_embedder as load_backend
+from vectorstore.multilingual import MultilingualEmbedder
 from vectorstore.snapshot import IndexSnapshot, load_index
 
 log = logging.getLogger(__name__)
@@ -261,11 +270,19 @@ def load_embedder(settings: Settings) -> Embedder:
     )
 
 
-def build_retriever(settings: Settings, embedder: Embedder) -> HybridRetriever:
+@functools.cache
+def load_multilingual_embedder(threads: int = 1) -> MultilingualEmbedder:
+    """The multilingual encoder, one per process (its model loads on first use)."""
+    return MultilingualEmbedder(threads)
+
+
+def build_retriever(
+    settings: Settings, embedder: Embedder, index: IndexSnapshot | None = None
+) -> HybridRetriever:
     """Open the version served and load what retrieval keeps in memory (from its snapshot
     when saved)."""
     return HybridRetriever(
-        _load_served(settings, embedder),
+        index or _load_served(settings, embedder),
         embedder,
         candidates=settings.candidates,
         lexical_weight=settings.lexical_weight,
@@ -292,7 +309,8 @@ def _load_served(settings: Settings, embedder: Embedder, attempts: int = 3) -> I
 def build_engine(settings: Settings, embedder: Embedder, llm: LLMSeat | None = None) -> Engine:
     """The chain over the index as it is now; fails with a clear message when it can't open.
     With ``llm``, the LLM answers and the extractive answerer is its fallback."""
-    retriever = build_retriever(settings, embedder)
+    index = _load_served(settings, embedder)
+    retriever = build_retriever(settings, embedder, index)
     model = AnswerModel.load()
     if settings.answer_threshold is not None:
         model = replace(model, threshold=settings.answer_threshold)
@@ -303,7 +321,18 @@ def build_engine(settings: Settings, embedder: Embedder, llm: LLMSeat | None = N
     )
     if llm is not None:
         answerer = llm.with_fallback(answerer)
-    pipeline = Pipeline(retriever, model, answerer, load_lexicon())
+    multilingual, problem = None, MULTILINGUAL_OFF
+    if settings.multilingual and index.multilingual is None:
+        problem = MULTILINGUAL_MISSING
+    elif settings.multilingual and index.multilingual is not None:
+        multilingual = MultilingualSearch(
+            index.passages,
+            index.multilingual,
+            load_multilingual_embedder(settings.threads),
+            MultilingualModel.load(),
+            settings.candidates,
+        )
+    pipeline = Pipeline(retriever, model, answerer, load_lexicon(), multilingual, problem)
     return Engine(build_chain(pipeline), pipeline)
 
 

@@ -149,10 +149,22 @@ def passed(pairs: Sequence[Pair]) -> float | None:
 
 def by_kind(pairs: Sequence[Pair]) -> dict[str, dict[str, Any]]:
     """Metrics per question ``kind`` (questions without one are left out), kinds sorted."""
+    return by_group(pairs, lambda q: q.kind)
+
+
+def by_language(pairs: Sequence[Pair]) -> dict[str, dict[str, Any]]:
+    """The same metrics per question ``lang`` (questions without one are left out)."""
+    return by_group(pairs, lambda q: q.lang)
+
+
+def by_group(
+    pairs: Sequence[Pair], key: Callable[[Question], str | None]
+) -> dict[str, dict[str, Any]]:
+    """:data:`KIND_METRICS` per value of ``key`` (None: left out), values sorted."""
     groups: dict[str, list[Pair]] = {}
     for q, a in pairs:
-        if q.kind:
-            groups.setdefault(q.kind, []).append((q, a))
+        if name := key(q):
+            groups.setdefault(name, []).append((q, a))
     return {
         name: {
             "n": len(group),
@@ -166,8 +178,8 @@ def by_kind(pairs: Sequence[Pair]) -> dict[str, dict[str, Any]]:
 
 
 def summarize(pairs: Sequence[Pair], n_skipped: int = 0) -> dict[str, Any]:
-    """``summary.json``: counts, then rates, then latency percentiles, then ``by_kind`` when
-    the questions have kinds."""
+    """``summary.json``: counts, then rates, then latency percentiles, then ``by_kind`` and
+    ``by_language`` when the questions have kinds and languages."""
     kinds = [scored_as(q) for q, _ in pairs]
     rates: dict[str, Callable[[Sequence[Pair]], float | None]] = {
         "correct": correct,
@@ -198,6 +210,7 @@ def summarize(pairs: Sequence[Pair], n_skipped: int = 0) -> dict[str, Any]:
         "latency_p95_ms": None if p95 is None else round(p95, 1),
         "first_sentence_p50_ms": None if first is None else round(first, 1),
         **({"by_kind": kinds_seen} if (kinds_seen := by_kind(pairs)) else {}),
+        **({"by_language": langs} if (langs := by_language(pairs)) else {}),
     }
 
 

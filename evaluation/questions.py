@@ -40,6 +40,9 @@ class Question:
     kind: str | None = None
     #: The document the question is about: only citations from it count as gold.
     source: str | None = None
+    #: The question's language (``ko``, ``zh``, ``ja``, …) when the set says: the report
+    #: breaks metrics down by it too.
+    lang: str | None = None
 
 
 def _strings(value: Any, name: str) -> list[str]:
@@ -82,6 +85,7 @@ def question_from_row(row: Any, default_id: str) -> Question:
         must_include=must_include,
         kind=kind,
         source=source,
+        lang=_optional_text(row, "lang"),
     )
 
 

@@ -175,12 +175,12 @@ def all_questions(pairs: Sequence[Pair]) -> str:
     )
 
 
-def kind_table(summary: Mapping[str, Any]) -> str:
-    """Metrics per question kind (empty when the set has no kinds)."""
-    kinds: Mapping[str, Mapping[str, Any]] = summary.get("by_kind") or {}
+def kind_table(summary: Mapping[str, Any], by: str = "kind") -> str:
+    """Metrics per question kind, or per ``language`` (empty when the set has none)."""
+    kinds: Mapping[str, Mapping[str, Any]] = summary.get(f"by_{by}") or {}
     if not kinds:
         return ""
-    head = "".join(f"<th>{escape(m)}</th>" for m in ("kind", "n", *KIND_METRICS))
+    head = "".join(f"<th>{escape(m)}</th>" for m in (by, "n", *KIND_METRICS))
     rows = "".join(
         f"<tr><td>{escape(kind)}</td><td>{values.get('n', 0)}</td>"
         + "".join(f"<td>{_fmt(values.get(m))}</td>" for m in KIND_METRICS)
@@ -188,7 +188,7 @@ def kind_table(summary: Mapping[str, Any]) -> str:
         for kind, values in kinds.items()
     )
     return (
-        f'<h2>By kind</h2><table id="by-kind"><thead><tr>{head}</tr></thead>'
+        f'<h2>By {by}</h2><table id="by-{by}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{rows}</tbody></table>"
     )
 
@@ -239,6 +239,7 @@ def render_report(
         f"<figure>{bar_chart(summary)}<figcaption class='muted'>rates, 0–1</figcaption></figure>"
         f"<figure>{histogram(times)}<figcaption class='muted'>latency per question"
         "</figcaption></figure></div>"
-        f"{kind_table(summary)}<h2>Failed questions</h2>{failure_table(pairs)}{skipped}"
+        f"{kind_table(summary)}{kind_table(summary, 'language')}"
+        f"<h2>Failed questions</h2>{failure_table(pairs)}{skipped}"
         f"<h2>All questions</h2>{all_questions(pairs)}</body></html>"
     )

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant import Settings
+from assistant import Settings, load_multilingual_embedder
 from ingest.loader import (
     Skipped,
     discover,
@@ -44,6 +44,7 @@ from vectorstore import (
     StoredPassage,
     StoreLocation,
     remove_stale_snapshots,
+    save_multilingual,
     save_snapshot,
 )
 
@@ -185,6 +186,7 @@ def ingest(
         report.removed = len(plan.delete)
         if current is not None and not rebuild and not plan.changes:
             save_snapshot(current, settings.snapshot_options)  # when missing (deleted)
+            _add_multilingual(settings, current, None, log)  # when missing or newly turned on
             PassageStore.remove_unpublished(location)  # what a crashed ingest left
             report.version = current.version
             return report
@@ -192,7 +194,7 @@ def ingest(
         log(f"embedding {len(plan.add)} new passage(s)")
         vectors = _embed(embedder, plan.add)
         report.version = _write_and_publish(
-            settings, current if stored else None, plan, vectors, lock, embedder.space
+            settings, current if stored else None, plan, vectors, lock, embedder.space, log
         )
     for source in report.sources_removed:
         log(f"removed {source}")
@@ -216,6 +218,7 @@ def _write_and_publish(
     vectors: np.ndarray,
     lock: IndexLock,
     space: str,
+    log: Callable[[str], None] = lambda _msg: None,
 ) -> str | None:
     """Write the new version beside the served one, snapshot it, publish it, delete the old."""
     location = settings.store_location
@@ -238,6 +241,7 @@ def _write_and_publish(
             new.copy_from(current, plan.keep, plan.move, on_batch=written)
     with Progress("snapshot", new.count()) as progress:
         save_snapshot(new, settings.snapshot_options, on_page=progress.update)
+    _add_multilingual(settings, new, current, log)
     pause_at("before-publish")
     lock.check()
     new.publish()
@@ -245,3 +249,30 @@ def _write_and_publish(
     PassageStore.remove_unpublished(location)
     remove_stale_snapshots(new, settings.snapshot_options)
     return new.version
+
+
+def _add_multilingual(
+    settings: Settings,
+    store: PassageStore,
+    previous: PassageStore | None,
+    log: Callable[[str], None],
+) -> None:
+    """Save the multilingual (e5) vectors into the version's snapshot when the setting is on:
+    only passages the previous version's snapshot lacks are embedded."""
+    if not settings.multilingual:
+        return
+    embedder = load_multilingual_embedder(settings.threads)
+    progress: Progress | None = None
+
+    def embed(texts: list[str]) -> np.ndarray:
+        nonlocal progress
+        log(f"embedding {len(texts)} passage(s) with multilingual-e5")
+        progress = Progress("multilingual", len(texts))
+        with progress:
+            return embedder.embed_passages(texts, on_batch=progress.update)
+
+    if save_multilingual(store, settings.snapshot_options, embed, previous) is None:
+        log(
+            "warning: no snapshot saved, so no multilingual vectors: questions in Korean, "
+            "Chinese or Japanese are refused until the next ingest"
+        )

@@ -103,3 +103,22 @@ def test_what_else_skips_what_was_already_said(assistant) -> None:
     assert again.status == "answered"
     assert "Hanwha" not in again.citations[0].text
     assert "cultural" in again.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "leaning"),
+    [
+        # Two sentences on: "… communication channel. This system will … It also reflects …"
+        ("What does reopening the communication channel reflect?", "It also reflects"),
+        ("How did Xi react to Seoul's plan for denuclearization?", "Xi expressed support"),
+    ],
+)
+def test_a_sentence_that_leans_on_the_answer_is_quoted_with_it(
+    assistant, question: str, leaning: str
+) -> None:
+    """What the question asks about the first sentence's subject is said in a later sentence
+    that refers back to it: the answer quotes both, each cited."""
+    answer = assistant.ask(question)
+    assert answer.status == "answered" and len(answer.citations) == 2
+    assert answer.citations[1].text.startswith(leaning)
+    assert answer.answer.endswith("[2]") and len(answer.answer) <= 400

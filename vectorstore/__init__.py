@@ -21,6 +21,7 @@ from vectorstore.chroma_store import (
 from vectorstore.embeddings import BACKENDS, Embedder, load_embedder
 from vectorstore.lexical import BM25Index
 from vectorstore.lock import IndexLock, IndexLocked
+from vectorstore.multilingual import MultilingualEmbedder
 from vectorstore.offline import configure_offline_env
 from vectorstore.records import Passage, StoredPassage
 from vectorstore.snapshot import (
@@ -28,6 +29,7 @@ from vectorstore.snapshot import (
     SnapshotOptions,
     load_index,
     remove_stale_snapshots,
+    save_multilingual,
     save_snapshot,
 )
 
@@ -40,6 +42,7 @@ __all__ = [
     "IndexLocked",
     "IndexSnapshot",
     "IndexUnavailable",
+    "MultilingualEmbedder",
     "Passage",
     "PassageStore",
     "SnapshotOptions",
@@ -51,6 +54,7 @@ __all__ = [
     "load_index",
     "normalize_for_match",
     "remove_stale_snapshots",
+    "save_multilingual",
     "save_snapshot",
     "stem",
     "stems",

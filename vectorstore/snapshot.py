@@ -30,9 +30,12 @@ from vectorstore.chroma_store import PassageStore
 from vectorstore.exact import DenseIndex, ExactVectors
 from vectorstore.hnsw import HnswIndex
 from vectorstore.lexical import BM25Index
+from vectorstore.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
 from vectorstore.records import Passage
 
 FORMAT = 3  # 3: acronyms that spell a stopword ("US") are indexed
+#: The multilingual (e5) vectors in a snapshot, row i for passage i (optional).
+MULTILINGUAL_FILE = "e5.npy"
 log = logging.getLogger(__name__)
 
 
@@ -58,6 +61,9 @@ class IndexSnapshot:
     hnsw: HnswIndex | None
     #: The index version this was taken of (None for indexes from before versions).
     version: str | None
+    #: Multilingual (e5) vectors aligned with ``passages``, when ingest saved them
+    #: (:func:`save_multilingual`); None when the multilingual index is off or not built.
+    multilingual: np.ndarray | None = None
 
     @property
     def dense(self) -> DenseIndex:
@@ -216,4 +222,71 @@ def _read(path: Path, ef_search: int) -> IndexSnapshot:
         raise ValueError("passage and vector counts disagree")
     hnsw = HnswIndex.load(path / "hnsw.faiss", ef_search) if path.name.endswith("-hnsw") else None
     lexical = BM25Index(postings, len(passages))
-    return IndexSnapshot(passages, ExactVectors(vectors), lexical, hnsw, meta["version"])
+    multilingual = _read_multilingual(path, len(passages))
+    return IndexSnapshot(
+        passages, ExactVectors(vectors), lexical, hnsw, meta["version"], multilingual
+    )
+
+
+def _read_multilingual(path: Path, n: int) -> np.ndarray | None:
+    """The snapshot's e5 vectors, or None when it has none (or they don't fit its passages)."""
+    file = path / MULTILINGUAL_FILE
+    if not file.is_file():
+        return None
+    vectors = np.load(file)
+    if len(vectors) != n:
+        log.warning("multilingual vectors in %s don't match its passages; ignored", path)
+        return None
+    return vectors
+
+
+def save_multilingual(
+    store: PassageStore,
+    options: SnapshotOptions,
+    embed: Callable[[list[str]], np.ndarray],
+    previous: PassageStore | None = None,
+) -> int | None:
+    """Add the multilingual (e5) vectors of every passage to the store's saved snapshot,
+    unless it has them; returns how many passages were embedded (None: no snapshot saved).
+
+    Vectors of passages the ``previous`` version's snapshot already holds (same id, so same
+    text) are copied, not re-embedded: e5 costs ~40 ms a passage, 25 times MiniLM. Kept in
+    the snapshot only, beside the MiniLM vectors: Chroma holds one vector per passage, and a
+    snapshot rebuilt from Chroma lacks them until the next ingest adds them (the multilingual
+    path then refuses, saying so).
+    """
+    path = _path(store, options)
+    if path is None or not path.is_dir():
+        return None
+    if (path / MULTILINGUAL_FILE).is_file():
+        return 0
+    columns = json.loads((path / "passages.json").read_text(encoding="utf-8"))
+    ids, texts = columns["ids"], columns["texts"]
+    known = _previous_multilingual(previous, options) if previous is not None else {}
+    missing = [i for i, pid in enumerate(ids) if pid not in known]
+    fresh = embed([texts[i] for i in missing]) if missing else None
+    vectors = np.zeros((len(ids), MULTILINGUAL_DIMENSION), dtype=np.float32)
+    for i, pid in enumerate(ids):
+        if pid in known:
+            vectors[i] = known[pid]
+    if fresh is not None:
+        vectors[missing] = fresh
+    tmp = path / f".tmp-{uuid.uuid4().hex}.npy"
+    np.save(tmp, vectors)
+    os.replace(tmp, path / MULTILINGUAL_FILE)  # readers see all of it or nothing
+    return len(missing)
+
+
+def _previous_multilingual(
+    previous: PassageStore, options: SnapshotOptions
+) -> dict[str, np.ndarray]:
+    """Passage id → e5 vector from a version's snapshot (empty when it has none)."""
+    path = _path(previous, options)
+    if path is None or not (path / MULTILINGUAL_FILE).is_file():
+        return {}
+    try:
+        ids = json.loads((path / "passages.json").read_text(encoding="utf-8"))["ids"]
+        vectors = np.load(path / MULTILINGUAL_FILE)
+    except (OSError, ValueError, KeyError):
+        return {}
+    return dict(zip(ids, vectors, strict=False)) if len(ids) == len(vectors) else {}
