@@ -226,3 +226,11 @@ def _events(lines: Iterator[str]) -> list[tuple[str, dict]]:
         elif line.startswith("data: "):
             events.append((name, json.loads(line.removeprefix("data: "))))
     return events
+
+
+def test_a_question_in_korean_keeps_the_extractive_answer(llm_assistant, assistant) -> None:
+    """The check reads English: the multilingual path's answer is the extractive one."""
+    question = "이재명 대통령은 한화오션과 관련해 어떤 문제를 제기했나요?"
+    answer = llm_assistant.ask(question)
+    assert answer.status == "answered" and answer.answerer == "extractive"
+    assert answer.fallback is None and answer.answer == assistant.ask(question).answer
