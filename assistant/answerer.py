@@ -22,7 +22,10 @@ from vectorstore.analysis import stems, words
 
 class Answerer(Protocol):
     """Writes the answer from the evidence it is given (best first); cites it as ``[n]``,
-    where ``n`` is the 1-based position in :attr:`Draft.used`."""
+    where ``n`` is the 1-based position in :attr:`Draft.used`.
+
+    An answerer that also has ``stream(query, evidence, history)`` yielding growing drafts
+    (the LLM answerer, :mod:`assistant.llm`) is streamed by the chain draft by draft."""
 
     def answer(self, query: Query, evidence: Sequence[Evidence]) -> Draft: ...
 

@@ -19,7 +19,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answerability import Verdict, judge
 from assistant.answerer import Answerer
-from assistant.citations import number_citations
+from assistant.citations import Draft, number_citations
 from assistant.lexicon import Lexicon
 from assistant.multilingual import MultilingualSearch, analyse_multilingual
 from assistant.query import Query, SearchText, analyse, split_parts
@@ -258,7 +258,22 @@ class Pipeline:
         query = state.query
         if state.parts:  # one sentence for each part the documents answer
             query = replace(query, parts=sum(1 for p in state.parts if p.verdict.answerable))
-        draft = self.answerer.answer(query, state.chosen.evidence)
+        stream = getattr(self.answerer, "stream", None)
+        # an answerer that streams its own checked sentences; the check reads English, so a
+        # question in another language gets the extractive answer (its fallback)
+        if stream is not None and query.language is None:
+            last: Answer | None = None
+            for draft in stream(query, state.chosen.evidence, state.history):
+                last = _answered(base, draft)
+                if last.status == "answered" or draft.answerer != "llm":
+                    yield last
+            if last is None:
+                yield replace(base, reason="no passage could be quoted as an answer")
+            return
+        answerer = getattr(self.answerer, "fallback", self.answerer)
+        if stream is None:
+            answerer = self.answerer
+        draft = answerer.answer(query, state.chosen.evidence)
         text, citations = number_citations(draft)
         if query.language is not None:  # it quotes English: say so in the question's language
             text = f"{QUOTE_PHRASES[query.language]} {text}"
@@ -270,6 +285,21 @@ class Pipeline:
             shown += piece
             cited = [c for c in citations if f"[{c.n}]" in shown]
             yield replace(base, status="answered", answer=shown.strip(), citations=cited)
+
+
+def _answered(base: Answer, draft: Draft) -> Answer:
+    """The answer a draft makes (a refusal when it cites nothing), with who wrote it."""
+    text, citations = number_citations(draft)
+    made = replace(
+        base,
+        answerer="llm" if draft.answerer == "llm" else "extractive",
+        sentences_dropped=draft.dropped,
+        first_sentence_ms=draft.first_sentence_ms,
+        fallback=draft.fallback,
+    )
+    if not citations:
+        return replace(made, reason="no passage could be quoted as an answer")
+    return replace(made, status="answered", answer=text.strip(), citations=citations)
 
 
 def build_chain(pipeline: Pipeline) -> Runnable[ChainInput, Answer]:

@@ -23,6 +23,15 @@ class Draft:
 
     text: str
     used: Sequence[Evidence]
+    #: Who wrote the text: ``extractive`` (also when the LLM path fell back) or ``llm``.
+    answerer: str = "extractive"
+    #: LLM path only: generated sentences the check dropped, and those whose [n] it corrected.
+    dropped: int | None = None
+    corrected: int | None = None
+    #: LLM path only: ms from the start of the answer step to the first checked sentence.
+    first_sentence_ms: float | None = None
+    #: Why the LLM path gave the extractive answer instead (None when it didn't).
+    fallback: str | None = None
 
 
 def number_citations(draft: Draft) -> tuple[str, list[Citation]]:

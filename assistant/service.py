@@ -18,10 +18,11 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from assistant.answerer import ExtractiveAnswerer
+from assistant.answerer import Answerer, ExtractiveAnswerer
 from assistant.chain import (
     MULTILINGUAL_MISSING,
     MULTILINGUAL_OFF,
@@ -79,7 +80,9 @@ class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.engine = build_engine(settings, embedder)
+        #: The LLM client and its health, made once (None with the extractive answerer).
+        self.llm = LLMSeat.from_settings(settings)
+        self.engine = build_engine(settings, embedder, self.llm)
         #: Why the newest published version couldn't be loaded (the loaded one is still
         #: answering); None when the last check succeeded. ``/healthz`` shows it.
         self.reload_problem: str | None = None
@@ -107,7 +110,7 @@ class Assistant:
         if version is None or version == self.engine.version:
             self.reload_problem = None
             return False
-        engine = build_engine(self.settings, self.embedder)
+        engine = build_engine(self.settings, self.embedder, self.llm)
         self.reload_problem = None
         with self._swapped:
             self.engine = engine  # one assignment: a question in flight keeps its engine
@@ -173,8 +176,36 @@ class Assistant:
     ) -> Answer:
         """Answer one question in the conversation ``history`` (oldest message first)."""
         started = time.perf_counter()
+        if self.llm is not None:  # streamed, to time the first checked sentence
+            last = None
+            for last in self._streamed(self._inputs(question, history), started, config):  # noqa: B007
+                pass
+            assert last is not None
+            return replace(last, id=id)
         answer = self.engine.chain.invoke(self._inputs(question, history), config)
         return replace(answer, id=id, latency_ms=(time.perf_counter() - started) * 1000)
+
+    def _streamed(
+        self, inputs: ChainInput, started: float, config: RunnableConfig | None = None
+    ) -> Iterator[Answer]:
+        """The chain's stream, each answer timed from ``started``; the LLM's first checked
+        sentence timed from ``started`` too."""
+        first: float | None = None
+        for answer in self.engine.chain.stream(inputs, config):
+            elapsed = (time.perf_counter() - started) * 1000
+            if answer.answerer == "llm" and first is None:
+                first = elapsed
+            yield replace(
+                answer,
+                latency_ms=elapsed,
+                first_sentence_ms=first if answer.answerer == "llm" else None,
+            )
+
+    def llm_health(self) -> tuple[str, str | None]:
+        """``off`` (extractive answerer), ``ok`` or ``degraded``, and the last error's kind."""
+        if self.llm is None:
+            return "off", None
+        return self.llm.health.state, self.llm.health.last_error
 
     def stream(
         self, question: str, history: Sequence[Message] = (), *, id: str | None = None
@@ -182,8 +213,8 @@ class Assistant:
         """:meth:`ask`, yielding the answer as it grows (each one complete so far, the last
         one whole); ``latency_ms`` is the time to each."""
         started = time.perf_counter()
-        for answer in self.engine.chain.stream(self._inputs(question, history)):
-            yield replace(answer, id=id, latency_ms=(time.perf_counter() - started) * 1000)
+        for answer in self._streamed(self._inputs(question, history), started):
+            yield replace(answer, id=id)
 
     def replay(self, turns: Sequence[str], question: str, *, id: str | None = None) -> Answer:
         """Ask earlier user turns through the assistant first, so the conversation is real."""
@@ -192,6 +223,41 @@ class Assistant:
             earlier = self.ask(turn, history)
             history += [Message("user", turn), Message("assistant", earlier.answer)]
         return self.ask(question, history, id=id)
+
+
+@dataclass(frozen=True)
+class LLMSeat:
+    """The LLM client (LangChain's ``ChatOpenAI``), made once per process, and its health.
+    ``langchain_openai`` is imported here only, when the settings ask for the LLM."""
+
+    client: Any
+    health: Any  # assistant.llm.LLMHealth
+    passages: int
+    min_coverage: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LLMSeat | None:
+        if settings.answerer != "llm":
+            return None
+        from assistant.llm import LLMHealth, chat_model
+
+        assert settings.llm_base_url and settings.llm_model  # checked by Settings
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        client = chat_model(
+            settings.llm_base_url,
+            settings.llm_model,
+            key,
+            settings.llm_timeout,
+            settings.llm_max_tokens,
+        )
+        return cls(client, LLMHealth(), settings.llm_passages, settings.llm_min_coverage)
+
+    def with_fallback(self, fallback: Answerer) -> Answerer:
+        from assistant.llm import LLMAnswerer
+
+        return LLMAnswerer(
+            self.client, fallback, self.passages, min_coverage=self.min_coverage, health=self.health
+        )
 
 
 def load_embedder(settings: Settings) -> Embedder:
@@ -240,18 +306,21 @@ def _load_served(settings: Settings, embedder: Embedder, attempts: int = 3) -> I
             attempt += 1
 
 
-def build_engine(settings: Settings, embedder: Embedder) -> Engine:
-    """The chain over the index as it is now; fails with a clear message when it can't open."""
+def build_engine(settings: Settings, embedder: Embedder, llm: LLMSeat | None = None) -> Engine:
+    """The chain over the index as it is now; fails with a clear message when it can't open.
+    With ``llm``, the LLM answers and the extractive answerer is its fallback."""
     index = _load_served(settings, embedder)
     retriever = build_retriever(settings, embedder, index)
     model = AnswerModel.load()
     if settings.answer_threshold is not None:
         model = replace(model, threshold=settings.answer_threshold)
-    answerer = ExtractiveAnswerer(
+    answerer: Answerer = ExtractiveAnswerer(
         next_passage=retriever.next_passage,
         max_chars=settings.max_answer_chars,
         top_k=settings.top_k,
     )
+    if llm is not None:
+        answerer = llm.with_fallback(answerer)
     multilingual, problem = None, MULTILINGUAL_OFF
     if settings.multilingual and index.multilingual is None:
         problem = MULTILINGUAL_MISSING

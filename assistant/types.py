@@ -26,6 +26,10 @@ ANSWER_FIELDS = (
     "answer",
     "citations",
     "latency_ms",
+    "answerer",
+    "sentences_dropped",
+    "first_sentence_ms",
+    "fallback",
 )
 
 
@@ -79,11 +83,22 @@ class Answer:
     id: str | None = None
     #: Why the documents don't answer (``not_found`` only), in words a user can act on.
     reason: str | None = None
+    #: ``extractive`` or ``llm``: who wrote the answer text (``extractive`` when the LLM path
+    #: fell back, and for refusals).
+    answerer: Literal["extractive", "llm"] = "extractive"
+    #: LLM path: generated sentences dropped by the grounding check (None on the extractive).
+    sentences_dropped: int | None = None
+    #: Time to the first checked sentence, when the LLM path answered (ms from the question).
+    first_sentence_ms: float | None = None
+    #: Why the LLM path gave the extractive answer instead (None when it didn't).
+    fallback: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the contract's key order."""
         data = asdict(self)
         data["latency_ms"] = round(data["latency_ms"], 3)
+        if data["first_sentence_ms"] is not None:
+            data["first_sentence_ms"] = round(data["first_sentence_ms"], 1)
         return {key: data[key] for key in ANSWER_FIELDS}
 
     @classmethod
@@ -98,4 +113,8 @@ class Answer:
             citations=[Citation(**c) for c in data.get("citations", [])],
             latency_ms=float(data.get("latency_ms", 0.0)),
             reason=data.get("reason"),
+            answerer=data.get("answerer", "extractive"),
+            sentences_dropped=data.get("sentences_dropped"),
+            first_sentence_ms=data.get("first_sentence_ms"),
+            fallback=data.get("fallback"),
         )

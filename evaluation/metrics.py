@@ -36,8 +36,10 @@ RATE_METRICS = (
     "refusal_rate",
     "refusals_without_sources",
     "followup_correct",
+    "llm_written",
+    "fallback_rate",
 )
-LATENCY_METRICS = ("latency_p50_ms", "latency_p95_ms")
+LATENCY_METRICS = ("latency_p50_ms", "latency_p95_ms", "first_sentence_p50_ms")
 COUNTS = (
     "n_questions",
     "n_answerable",
@@ -111,6 +113,17 @@ def followup_correct(pairs: Sequence[Pair]) -> float | None:
     return rate([is_correct(q, a) for q, a in pairs if q.history and scored_as(q) != "unscored"])
 
 
+def llm_written(pairs: Sequence[Pair]) -> float | None:
+    """Share of answered questions whose text the LLM wrote (0 on the extractive path)."""
+    return rate([a.answerer == "llm" for _, a in pairs if a.status == "answered"])
+
+
+def fallback_rate(pairs: Sequence[Pair]) -> float | None:
+    """Share of the questions the LLM was asked to answer that got the extractive answer
+    instead (a failed call, or no sentence passed the check); None when it was never asked."""
+    return rate([a.fallback is not None for _, a in pairs if a.answerer == "llm" or a.fallback])
+
+
 def percentile(values: Sequence[float], p: float) -> float | None:
     """Nearest-rank percentile (always an observed value), or None for no values."""
     if not values:
@@ -178,9 +191,12 @@ def summarize(pairs: Sequence[Pair], n_skipped: int = 0) -> dict[str, Any]:
         "refusal_rate": refusal_rate,
         "refusals_without_sources": refusals_without_sources,
         "followup_correct": followup_correct,
+        "llm_written": llm_written,
+        "fallback_rate": fallback_rate,
     }
     times = latencies(pairs)
     p50, p95 = percentile(times, 50), percentile(times, 95)
+    first = percentile([a.first_sentence_ms for _, a in pairs if a.first_sentence_ms], 50)
     return {
         "n_questions": len(pairs),
         "n_answerable": kinds.count("answerable"),
@@ -192,6 +208,7 @@ def summarize(pairs: Sequence[Pair], n_skipped: int = 0) -> dict[str, Any]:
         **{name: metric(pairs) for name, metric in rates.items()},
         "latency_p50_ms": None if p50 is None else round(p50, 1),
         "latency_p95_ms": None if p95 is None else round(p95, 1),
+        "first_sentence_p50_ms": None if first is None else round(first, 1),
         **({"by_kind": kinds_seen} if (kinds_seen := by_kind(pairs)) else {}),
         **({"by_language": langs} if (langs := by_language(pairs)) else {}),
     }

@@ -39,6 +39,9 @@ RESULT_COLUMNS = (
     "answer_chars",
     "latency_ms",
     "failure",
+    "answerer",
+    "sentences_dropped",
+    "fallback",
 )
 
 
@@ -114,6 +117,9 @@ def result_row(question: Question, answer: Answer) -> dict[str, Any]:
         "answer_chars": len(answer.answer),
         "latency_ms": round(answer.latency_ms, 1),
         "failure": "; ".join(failure_reasons(question, answer)),
+        "answerer": answer.answerer,
+        "sentences_dropped": answer.sentences_dropped,
+        "fallback": answer.fallback,
         **question_metrics(question, answer),
     }
     return {name: _cell(row[name]) for name in RESULT_COLUMNS}

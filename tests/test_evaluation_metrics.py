@@ -79,8 +79,11 @@ def test_summary_of_a_hand_made_set() -> None:
         "refusal_rate": 0.6667,  # q5 q6
         "refusals_without_sources": 0.3333,  # q5
         "followup_correct": 1.0,  # q9; the unscored q8 doesn't count
+        "llm_written": 0.0,  # all extractive
+        "fallback_rate": None,  # the LLM was never asked
         "latency_p50_ms": 13.0,
         "latency_p95_ms": 21.0,
+        "first_sentence_p50_ms": None,
     }
     assert list(s) == [*m.COUNTS, *m.RATE_METRICS, *m.LATENCY_METRICS]
 
@@ -317,7 +320,7 @@ def test_outputs_and_compare(tmp_path: Path) -> None:
     assert [a["question"] for a in answers] == [a.question for _, a in SET]
     assert list(answers[1]) == [
         "id", "question", "search_query", "status", "reason", "answer", "citations",
-        "latency_ms",
+        "latency_ms", "answerer", "sentences_dropped", "first_sentence_ms", "fallback",
     ]  # fmt: skip
     assert list(answers[1]["citations"][0]) == ["n", "source", "start", "end", "text", "score"]
     run = load_run(old)

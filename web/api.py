@@ -9,19 +9,23 @@ own status and message: not JSON at all (415), not UTF-8 or not parsable (400), 
 from __future__ import annotations
 
 import json
+import logging
 import tomllib
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from assistant import REPO_ROOT, Answer, Assistant, InvalidQuestion, Message, Settings
 from web.documents import Library
 from web.errors import ApiError, ErrorOut
 from web.limits import ConversationTooLong, check_conversation
 from web.security import api_key_guard
+
+log = logging.getLogger(__name__)
 
 
 class AskRequest(BaseModel):
@@ -43,6 +47,14 @@ class Health(BaseModel):
     index_problem: str | None = Field(
         description="Why the newest published index version couldn't be loaded (the one "
         "above is still served); null when none"
+    )
+    llm: Literal["ok", "degraded", "off"] = Field(
+        description="The LLM answerer: off (extractive answers), ok, or degraded (its last "
+        "call failed and the extractive answer was given)"
+    )
+    llm_error: str | None = Field(
+        description="The kind of the LLM's last failure (timeout, connection, server_error, "
+        "malformed_output …); null when none"
     )
 
 
@@ -106,6 +118,26 @@ async def read_ask(request: Request) -> AskRequest:
         ) from None
 
 
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def _events(assistant: Assistant, body: AskRequest) -> AsyncIterator[str]:
+    """The answer as server-sent events: ``answer`` as each sentence completes (the whole
+    answer so far), then ``done`` (the final answer); ``error`` if answering fails."""
+    last: dict[str, Any] | None = None
+    try:
+        async for answer in iterate_in_threadpool(assistant.stream(body.question, body.history)):
+            last = answer.to_dict()
+            yield _sse("answer", last)
+    except Exception:  # the stream has started: the failure is an event, not a status
+        log.exception("streaming an answer failed")
+        yield _sse("error", {"error": "internal_error", "message": "Answering failed; try again."})
+        return
+    if last is not None:
+        yield _sse("done", last)
+
+
 def _responses(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorOut, "description": text} for code, text in codes}
 
@@ -138,14 +170,24 @@ def api_router(settings: Settings, assistant: Assistant, library: Library) -> AP
             (500, "Unexpected failure"),
         ),
     )
-    async def ask(request: Request) -> JSONResponse:
-        """Answer a question in a conversation; the answer object is the CLI's ``--json``."""
+    async def ask(request: Request, stream: bool = False) -> Response:
+        """Answer a question in a conversation; the answer object is the CLI's ``--json``.
+
+        With ``?stream=true``, server-sent events instead: an ``answer`` event each time a
+        sentence completes (the answer object so far), then ``done`` with the whole answer."""
         body = await read_ask(request)
         try:
             check_conversation(body.history, settings, chat=False)
         except ConversationTooLong as exc:
             raise ApiError(413, "history_too_long", str(exc)) from None
         try:  # in a worker thread: the model releases the GIL, and the event loop stays free
+            if stream:
+                assistant.validate(body.question)  # a bad question is a status, not an event
+                return StreamingResponse(
+                    _events(assistant, body),
+                    media_type="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+                )
             answer = await run_in_threadpool(assistant.ask, body.question, body.history)
         except InvalidQuestion as exc:
             status = 413 if exc.kind == "too_long" else 422
@@ -182,13 +224,17 @@ def api_router(settings: Settings, assistant: Assistant, library: Library) -> AP
         responses=_responses((500, "Unexpected failure")),
     )
     def healthz() -> Health:
-        """Ready when the model is loaded and the index open (the assistant exists)."""
+        """Ready when the model is loaded and the index open (the assistant exists); a
+        degraded LLM still answers (extractively), so it is reported, not a failure."""
+        llm, llm_error = assistant.llm_health()
         return Health(
             model_loaded=True,
             passages_indexed=assistant.passages_indexed,
             version=version(),
             index_version=assistant.index_version,
             index_problem=assistant.reload_problem,
+            llm=llm,
+            llm_error=llm_error,
         )
 
     @router.api_route(
