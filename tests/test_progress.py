@@ -104,5 +104,6 @@ def test_ingest_logs_plain_lines_when_not_on_a_terminal(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stderr
     stages = [line.split(":")[0] for line in done.stderr.splitlines() if " in " in line]
-    assert stages == ["reading", "embedding", "writing", "snapshot"]
+    # The multilingual (e5) vectors are on by default: their stage follows the snapshot's.
+    assert stages == ["reading", "embedding", "writing", "snapshot", "multilingual"]
     assert "embedding: 21 passages in " in done.stderr and "passages/s)" in done.stderr
