@@ -234,3 +234,17 @@ def test_a_question_in_korean_keeps_the_extractive_answer(llm_assistant, assista
     answer = llm_assistant.ask(question)
     assert answer.status == "answered" and answer.answerer == "extractive"
     assert answer.fallback is None and answer.answer == assistant.ask(question).answer
+
+
+def test_the_chat_says_the_model_wrote_an_answer_and_what_its_check_left_out(
+    llm_assistant, assistant
+) -> None:
+    from web.documents import Library
+    from web.render import answer_message
+
+    library = Library(lambda: assistant.engine.retriever.passages)
+    written = answer_message(llm_assistant.ask(HANWHA).to_dict(), library)
+    assert '<div class="written">Written by the language model' in written
+    assert "1 unsupported sentence left out" in written
+    quoted = answer_message(assistant.ask(HANWHA).to_dict(), library)
+    assert 'class="written"' not in quoted

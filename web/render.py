@@ -68,6 +68,15 @@ def plain_text(answer: Mapping[str, Any], library: Library) -> str:
     return "\n".join(lines)
 
 
+def written_by(answer: Mapping[str, Any]) -> str:
+    """Says that a language model wrote the answer (not a quote), and what its check did."""
+    dropped = int(answer.get("sentences_dropped") or 0)
+    checked = "each sentence checked against its source"
+    if dropped:
+        checked += f"; {dropped} unsupported sentence{'s' if dropped > 1 else ''} left out"
+    return f"Written by the language model from the sources ({checked})."
+
+
 def answer_message(answer: Mapping[str, Any], library: Library, *, final: bool = True) -> str:
     """The answer with its sources, or the refusal with its reason muted under it; while it
     streams (``final`` false) its text lacks the ``final`` class pages and tests wait for, and
@@ -76,6 +85,8 @@ def answer_message(answer: Mapping[str, Any], library: Library, *, final: bool =
     parts = [f'<div class="{state}">{text_html(answer["answer"])}</div>']
     if answer.get("reason"):
         parts.append(f'<div class="reason">{html.escape(answer["reason"])}</div>')
+    if answer.get("answerer") == "llm":
+        parts.append(f'<div class="written">{html.escape(written_by(answer))}</div>')
     if answer["search_query"] != answer["question"]:
         parts.append(
             f'<div class="searched">Searched for: {html.escape(answer["search_query"])}</div>'

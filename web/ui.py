@@ -32,7 +32,7 @@ Bubble = dict[str, str]
 
 CSS = """
 .a-text, .q-text { white-space: pre-wrap; overflow-wrap: anywhere; }
-.searched, .reason { margin-top: .4em; font-size: .85em; opacity: .75; }
+.searched, .reason, .written { margin-top: .4em; font-size: .85em; opacity: .75; }
 .sources { margin-top: .6em; font-size: .9em; }
 .sources-title { font-weight: 600; }
 details.source summary { cursor: pointer; }
