@@ -270,9 +270,8 @@ class Pipeline:
             if last is None:
                 yield replace(base, reason="no passage could be quoted as an answer")
             return
-        answerer = getattr(self.answerer, "fallback", self.answerer)
-        if stream is None:
-            answerer = self.answerer
+        # the extractive answerer: the configured one, or the LLM answerer's fallback
+        answerer = self.answerer if stream is None else self.answerer.fallback  # type: ignore[attr-defined]
         draft = answerer.answer(query, state.chosen.evidence)
         text, citations = number_citations(draft)
         if query.language is not None:  # it quotes English: say so in the question's language
