@@ -6,6 +6,7 @@ Imports nothing from ``ingest``, ``web`` or ``evaluation``; front ends import fr
 
 from assistant import multilingual, ranking
 from assistant.answerer import Answerer, ExtractiveAnswerer
+from assistant.chain import ChainState
 from assistant.citations import Draft
 from assistant.config import (
     REPO_ROOT,
@@ -36,6 +37,7 @@ __all__ = [
     "Answer",
     "Answerer",
     "Assistant",
+    "ChainState",
     "Citation",
     "Draft",
     "Evidence",

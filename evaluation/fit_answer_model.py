@@ -27,6 +27,7 @@ import numpy as np
 from assistant import (
     REPO_ROOT,
     Assistant,
+    ChainState,
     Citation,
     Evidence,
     Message,
@@ -68,6 +69,18 @@ class Example:
     answerable: bool
 
 
+def state_after_retrieval(assistant: Assistant, question: Question) -> ChainState:
+    """The chain's state after retrieval for a question, its history replayed through the
+    assistant first (what both fits read: this one and ``fit_multilingual``)."""
+    history: list[Message] = []
+    for turn in question.history:
+        earlier = assistant.ask(turn, history)
+        history += [Message("user", turn), Message("assistant", earlier.answer)]
+    pipeline = assistant.engine.pipeline
+    inputs = {"question": assistant.validate(question.question), "history": history}
+    return pipeline.retrieve(pipeline.resolve(inputs))  # type: ignore[arg-type]
+
+
 def examples(assistant: Assistant, questions: Sequence[Question]) -> Iterator[Example]:
     """The candidates the chain would rank for each question, as the chain gets them."""
     pipeline = assistant.engine.pipeline
@@ -75,12 +88,7 @@ def examples(assistant: Assistant, questions: Sequence[Question]) -> Iterator[Ex
         kind = scored_as(q)
         if kind == "unscored":
             continue
-        history: list[Message] = []
-        for turn in q.history:
-            earlier = assistant.ask(turn, history)
-            history += [Message("user", turn), Message("assistant", earlier.answer)]
-        inputs = {"question": assistant.validate(q.question), "history": history}
-        state = pipeline.retrieve(pipeline.resolve(inputs))  # type: ignore[arg-type]
+        state = state_after_retrieval(assistant, q)
         for part in state.parts or (state,):  # each part of a joined question on its own
             retrieved = part.retrieved[0]
             evidence = retrieved.evidence[: ranking.CANDIDATES]

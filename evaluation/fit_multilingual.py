@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant import REPO_ROOT, Assistant, Message, Settings, build_assistant, load_embedder
+from assistant import REPO_ROOT, Assistant, Settings, build_assistant, load_embedder
 from assistant import multilingual as ml
-from evaluation.fit_answer_model import fit, is_gold
+from evaluation.fit_answer_model import fit, is_gold, state_after_retrieval
 from evaluation.questions import Question, load_questions
 from evaluation.scoring import scored_as
 from ingest import ingest
@@ -65,12 +65,7 @@ def cases(assistant: Assistant, questions: Sequence[Question]) -> list[Case]:
         kind = scored_as(q)
         if kind == "unscored":
             continue
-        history: list[Message] = []
-        for turn in q.history:
-            earlier = assistant.ask(turn, history)
-            history += [Message("user", turn), Message("assistant", earlier.answer)]
-        inputs = {"question": assistant.validate(q.question), "history": history}
-        state = pipeline.retrieve(pipeline.resolve(inputs))  # type: ignore[arg-type]
+        state = state_after_retrieval(assistant, q)
         evidence = state.retrieved[0].evidence[: ml.CANDIDATES]
         out.append(
             Case(
