@@ -205,6 +205,7 @@ class LLMAnswerer:
             log.warning("LLM answer not used: %s (%d dropped)", why, dropped)
             yield replace(extractive, dropped=dropped, fallback=why)
             return
+        # the whole answer again, with the sentences dropped after the last one kept counted
         yield Draft(
             " ".join(kept),
             given,
