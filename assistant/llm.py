@@ -169,6 +169,18 @@ class LLMAnswerer:
         dropped = corrected = 0
         first_ms: float | None = None
         enough = False
+
+        def written() -> Draft:
+            """The model's answer so far: the checked sentences kept, with the counts."""
+            return Draft(
+                " ".join(kept),
+                given,
+                answerer="llm",
+                dropped=dropped,
+                corrected=corrected,
+                first_sentence_ms=first_ms,
+            )
+
         try:
             for sentence in self._sentences(build_messages(query.question, texts, history)):
                 checked = check(sentence, texts, self.threshold, query.question)
@@ -186,14 +198,7 @@ class LLMAnswerer:
                     continue
                 if first_ms is None:
                     first_ms = (time.perf_counter() - started) * 1000
-                yield Draft(
-                    " ".join(kept),
-                    given,
-                    answerer="llm",
-                    dropped=dropped,
-                    corrected=corrected,
-                    first_sentence_ms=first_ms,
-                )
+                yield written()
         except LLMUnavailable as exc:
             self.health.failed(exc.kind)
             log.warning("LLM answer failed (%s): giving the extractive answer", exc.kind)
@@ -206,14 +211,7 @@ class LLMAnswerer:
             yield replace(extractive, dropped=dropped, fallback=why)
             return
         # the whole answer again, with the sentences dropped after the last one kept counted
-        yield Draft(
-            " ".join(kept),
-            given,
-            answerer="llm",
-            dropped=dropped,
-            corrected=corrected,
-            first_sentence_ms=first_ms,
-        )
+        yield written()
 
     def _sentences(self, messages: list[BaseMessage]) -> Iterator[str]:
         """The model's answer, one sentence at a time as it streams in."""
