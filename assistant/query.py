@@ -13,7 +13,7 @@ demotes passages about what the user put aside.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from assistant.answer_type import AnswerType, expected_type
@@ -27,7 +27,7 @@ from assistant.question_words import (
 )
 from assistant.script import Language, question_language, without_quote_phrase
 from assistant.types import Message
-from vectorstore.analysis import stem, stems, words
+from vectorstore.analysis import stem, stems, word_spans, words
 
 _ASIDE = re.compile(
     r"\b(?:besides|apart from|aside from|other than|except(?: for)?|beyond|not counting)\s+"
@@ -56,6 +56,15 @@ class SearchText:
     def of(cls, text: str) -> SearchText:
         terms = topic_terms(text)
         return cls(text, tuple(stems(text)), tuple(terms), tuple(terms.values()))
+
+    def absent_stems(self, vocabulary: Container[str]) -> frozenset[str]:
+        """Its topic stems the documents never use (``vocabulary``: the documents' stems)."""
+        return frozenset(t for t in self.topic_stems if t not in vocabulary)
+
+    def absent_spans(self, vocabulary: Container[str]) -> list[tuple[int, int]]:
+        """Where its words with a stem the documents never use are, in its text."""
+        absent = self.absent_stems(vocabulary)
+        return [(lo, hi) for w, lo, hi in word_spans(self.text) if absent and stem(w) in absent]
 
 
 @dataclass(frozen=True)

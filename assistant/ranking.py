@@ -3,10 +3,11 @@
 One logistic model scores each candidate sentence from measured features (similarities of
 the sentence, its window and its document; BM25; how much of the question it covers; whether
 it offers an answer of the asked-for kind; names and words of the question the documents never
-use). Candidates are ranked by its probability, and the question is answered only when the
-best one reaches the threshold. Weights and threshold are fitted on the *tune* halves of our
-question sets by ``python -m evaluation.fit_answer_model`` and kept in ``answer_model.json``
-beside this file, with the figures they reached.
+use, and whether those words draw the question to the sentence, as a paraphrase of it does, or
+away, as a detail it doesn't give does). Candidates are ranked by its probability, and the
+question is answered only when the best one reaches the threshold. Weights and threshold are
+fitted on the *tune* halves of our question sets by ``python -m evaluation.fit_answer_model``
+and kept in ``answer_model.json`` beside this file, with the figures they reached.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ FEATURES = (
     "unknown_names",
     "absent_terms",
     "unmatched",
+    "absent_pull",
 )
 #: What the decision to answer looks at: the ranker's best probability, its margin over the
 #: second, and a few of the best candidate's features (few: the decision is fitted on a
@@ -70,6 +72,7 @@ DECISION_FEATURES = (
     "absent_terms",
     "absent_far",
     "unmatched",
+    "absent_pull",
 )
 #: Candidates the model scores (the fused ranking's best).
 CANDIDATES = 10
@@ -249,7 +252,7 @@ class Features:
 
     def absent_words(self, search: SearchText) -> tuple[str, ...]:
         """Words of the search whose stems the documents never use."""
-        absent = {t for t in search.topic_stems if t not in self.vocabulary}
+        absent = search.absent_stems(self.vocabulary)
         return tuple(dict.fromkeys(w for w in words(search.text) if stem(w) in absent))
 
     def matrix(self, query: Query, search: SearchText, evidence: Sequence[Evidence]) -> np.ndarray:
@@ -318,6 +321,7 @@ class Features:
                             for t, hit in zip(terms, context_matched, strict=True)
                         ]
                     ),
+                    e.absent_pull,
                 )
             )
         matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))

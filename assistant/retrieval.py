@@ -24,7 +24,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from assistant.query import SearchText
 from assistant.types import Evidence, Passage
-from vectorstore.analysis import normalize_for_match
+from vectorstore.analysis import normalize_for_match, word_spans
 from vectorstore.embeddings import Embedder
 from vectorstore.exact import ExactVectors
 from vectorstore.snapshot import IndexSnapshot
@@ -185,6 +185,14 @@ class HybridRetriever:
             return ""
         return " ".join(self.passages[r].text for r in self.context.before(i))
 
+    def _query_vectors(self, search: SearchText) -> tuple[np.ndarray, np.ndarray | None]:
+        """The search's vector, and (when it uses words the documents never do, and other
+        words too) its vector without them, from the same pass of the model."""
+        spans = search.absent_spans(self.lexical)
+        if not spans or len(spans) == len(word_spans(search.text)):
+            return self._embedder.embed_query(search.text), None
+        return self._embedder.embed_query_without(search.text, spans)
+
     def retrieve(
         self, search: SearchText, exclude: Collection[str] = (), prefer: Collection[str] = ()
     ) -> list[Evidence]:
@@ -192,7 +200,7 @@ class HybridRetriever:
         ``prefer``: ids to favour by ``CONTINUATION_BONUS`` (e.g. what continues them)."""
         if not self.passages:
             return []
-        vector = self._embedder.embed_query(search.text)
+        vector, without_absent = self._query_vectors(search)
         k = self._candidates + len(exclude)
         lexical = dict(self.lexical.search_stems(search.stems, k))
         # Candidate rows in a stable order: dense, then lexical, then preferred.
@@ -205,6 +213,11 @@ class HybridRetriever:
         # Every candidate's cosine from the vectors in memory, whichever search proposed it.
         dense = self.vectors.similarities(vector, kept)
         window, prefix, document = self.context.similarities(vector, kept, self.vectors)
+        pull = (
+            np.asarray(dense) - np.asarray(self.vectors.similarities(without_absent, kept))
+            if without_absent is not None
+            else np.zeros(len(kept))
+        )
 
         best_lexical = max(lexical.values(), default=0.0) or 1.0
         evidence = []
@@ -227,6 +240,7 @@ class HybridRetriever:
                     prefix=float(prefix[i]),
                     document=float(document[i]),
                     lexical=float(scaled),
+                    absent_pull=float(pull[i]),
                 )
             )
         evidence.sort(key=lambda e: (-e.score, -e.dense, e.passage.source, e.passage.start))

@@ -48,6 +48,9 @@ class Evidence:
     document: float = 0.0
     #: Its BM25 score over the best candidate's (0–1).
     lexical: float = 0.0
+    #: How much the search's words the documents never use draw the search to it: ``dense``
+    #: minus its cosine to the search pooled without them (0 when there are none).
+    absent_pull: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,24 @@ def test_other_warnings_still_show_during_the_export(capfd) -> None:
     err = capfd.readouterr().err
     assert "warning: an actionable quantisation problem" in err and "pre-processing" not in err
     assert logging.getLogger().handlers == handlers  # the process's logging is left as it was
+
+
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8", "torch"])
+def test_a_query_pooled_without_some_words(backend: str, base_settings: Settings) -> None:
+    """One pass gives the query's vector and its vector without the dropped words: the first
+    is ``embed_query``'s, the second moves away from the dropped word's meaning, and every
+    backend computes the same function (fp32 ONNX = torch)."""
+    embedder = load_embedder(base_settings.model_copy(update={"embedding_backend": backend}))
+    text = "Hi there! Which hotline did the two sides decide to revive?"
+    hotline = (text.index("hotline"), text.index("hotline") + len("hotline"))
+    whole, without = embedder.embed_query_without(text, [hotline])
+    assert float(whole @ embedder.embed_query(text)) >= 0.9999
+    assert np.isclose(np.linalg.norm(without), 1.0, atol=1e-5)
+    channel = embedder.embed_query("a telephone hotline")
+    assert float(whole @ channel) - float(without @ channel) > 0.02
+    # Dropping nothing changes nothing; a span over the first word keeps [CLS] and [SEP].
+    assert float(embedder.embed_query_without(text, [])[1] @ whole) >= 0.9999
+    assert float(embedder.embed_query_without(text, [(0, 2)])[1] @ whole) < 0.9999
+    if backend != "onnx-int8":
+        reference = load_embedder(base_settings.model_copy(update={"embedding_backend": "torch"}))
+        assert float(without @ reference.embed_query_without(text, [hotline])[1]) >= 0.9999

@@ -122,3 +122,27 @@ def test_a_sentence_that_leans_on_the_answer_is_quoted_with_it(
     assert answer.status == "answered" and len(answer.citations) == 2
     assert answer.citations[1].text.startswith(leaning)
     assert answer.answer.endswith("[2]") and len(answer.answer) <= 400
+
+
+def test_words_the_documents_never_use_pull_towards_what_they_paraphrase(assistant) -> None:
+    """A word the documents never use that paraphrases what the best sentence says ("kind of
+    *vessels*" for submarines, the *goal* of a meeting for what it aimed at) draws the search
+    to it; one that asks for a detail no sentence gives ("*invite*", "fraud *cases*") draws
+    the search away from it."""
+    pipeline = assistant.engine.pipeline
+
+    def best_pull(question: str) -> float:
+        inputs = {"question": question, "history": []}
+        state = pipeline.judge(pipeline.rank(pipeline.retrieve(pipeline.resolve(inputs))))
+        return state.chosen.evidence[0].absent_pull
+
+    for paraphrase in (
+        "Which kind of vessels does Seoul plan to develop?",
+        "What was the goal of the meeting?",
+    ):
+        assert best_pull(paraphrase) > 0.01, paraphrase
+    for detail in (
+        "Did Xi invite Lee to visit Beijing?",
+        "What fraud cases led to the anti-fraud agreement?",
+    ):
+        assert best_pull(detail) < -0.01, detail

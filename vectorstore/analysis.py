@@ -79,6 +79,12 @@ def words(text: str) -> list[str]:
     return [word for word, _ in _tokens(text)]
 
 
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """(lower-cased word, start, end) of each word as written in ``text`` (offsets into it,
+    unlike :func:`words`, which normalises first)."""
+    return [(m[0].casefold(), m.start(), m.end()) for m in re.finditer(r"[^\W_]+", text)]
+
+
 def content_words(text: str) -> list[str]:
     """Lower-cased words that are not stopwords; an acronym that spells one ("US") is kept."""
     return [

@@ -24,7 +24,7 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -44,6 +44,28 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+    def embed_query_without(
+        self, text: str, spans: Sequence[tuple[int, int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The query's vector, and its vector pooled without the tokens inside ``spans``
+        (character offsets): from one pass of the model, so the second costs nothing."""
+        ...
+
+
+def _pooled(tokens: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Mean of the token vectors by weight (0 drops a token), L2-normalised."""
+    pooled = (tokens * weights[:, None]).sum(axis=0) / max(float(weights.sum()), 1e-9)
+    return (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
+
+
+def _outside(offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """0.0 for each token that starts inside a span, else 1.0 (special tokens, which cover no
+    text, are kept)."""
+    return np.array(
+        [end == start or not any(lo <= start < hi for lo, hi in spans) for start, end in offsets],
+        dtype=np.float32,
+    )
 
 
 def bundled_model_dir() -> Path:
@@ -92,6 +114,20 @@ class TorchEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
 
+    def embed_query_without(
+        self, text: str, spans: Sequence[tuple[int, int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        (tokens,) = self._model.encode([text], output_value="token_embeddings")
+        tokens = tokens.float().numpy()
+        offsets = self._model.tokenizer(
+            text,
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=self._model.max_seq_length,
+        )["offset_mapping"]
+        keep = _outside(offsets, spans)
+        return _pooled(tokens, np.ones(len(tokens), np.float32)), _pooled(tokens, keep)
+
 
 class OnnxEmbedder:
     """MiniLM through onnxruntime: tokenizers → BERT graph → mean pooling → L2 norm."""
@@ -115,14 +151,18 @@ class OnnxEmbedder:
         self.space = space
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
 
-    def _embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(list(texts))
+    def _hidden(self, encodings: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """The model's token vectors for a batch of encodings, and their attention mask."""
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         types = np.array([e.type_ids for e in encodings], dtype=np.int64)
         (hidden,) = self._session.run(
             None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         )
+        return hidden, mask
+
+    def _embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        hidden, mask = self._hidden(self._tokenizer.encode_batch(list(texts)))
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -141,6 +181,15 @@ class OnnxEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._embed_batch([text])[0]
+
+    def embed_query_without(
+        self, text: str, spans: Sequence[tuple[int, int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        encoding = self._tokenizer.encode(text)
+        hidden, mask = self._hidden([encoding])
+        weights = mask[0].astype(np.float32)
+        keep = _outside(encoding.offsets, spans) * weights
+        return _pooled(hidden[0], weights), _pooled(hidden[0], keep)
 
 
 def _weights_digest(model_dir: Path) -> str:
