@@ -8,8 +8,9 @@ Each question runs through the chain up to retrieval (its history replayed throu
 assistant first), over ``data/`` ingested with the multilingual index. The softmax temperature
 (which decides when the runner-up is quoted too) is the one that quotes gold for the most
 answerable tune questions, the lowest among equals. The decision is the English model's
-logistic regression (:func:`evaluation.fit_answer_model.fit`), on standardised features, with
-label 1 when the question is answerable and gold is quoted; the threshold is the probability
+logistic regression on standardised features
+(:func:`evaluation.fit_answer_model.fit_standardised`), with label 1 when the question is
+answerable and gold is quoted; the threshold is the probability
 that maximises the mean of the two rates the issue sets (answered with gold quoted, refused
 when unanswerable) on tune, the middle of the best interval. Held-out is never read by the fit.
 """
@@ -29,7 +30,7 @@ import numpy as np
 
 from assistant import REPO_ROOT, Assistant, Settings, build_assistant, load_embedder
 from assistant import multilingual as ml
-from evaluation.fit_answer_model import fit, is_gold, state_after_retrieval
+from evaluation.fit_answer_model import fit_standardised, is_gold, state_after_retrieval
 from evaluation.questions import Question, load_questions
 from evaluation.scoring import scored_as
 from ingest import ingest
@@ -160,11 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     temperature = max(TEMPERATURES, key=lambda t: (sum(quoted_gold(c, t) for c in answerable), -t))
     labels = np.array([c.answerable and quoted_gold(c, temperature) for c in data], dtype=float)
     open_ = [i for i, c in enumerate(data) if c.vetoed is None]  # what the decision sees
-    rows = np.array([data[i].features for i in open_])
-    mean, scale = rows.mean(0), np.maximum(rows.std(0), 1e-9)
-    w, b = fit((rows - mean) / scale, labels[open_])
-    weights = w / scale
-    bias = b - float((w * mean / scale).sum())
+    weights, bias = fit_standardised(np.array([data[i].features for i in open_]), labels[open_])
     model = ml.MultilingualModel(tuple(weights), bias, 0.5, 0.5, temperature)
     results = [
         (c.answerable, bool(label), confidence(model, c))
