@@ -29,7 +29,7 @@ def judge(ranked: Ranked, threshold: float) -> Verdict:
         return Verdict(True, f"a passage answers it (confidence {confidence:.2f})")
     if ranked.unknown_names:
         return Verdict(False, f"the documents never mention “{' '.join(ranked.unknown_names)}”")
-    if ranked.vetoed_by == "type_missing":
+    if ranked.lacks_asked_type:
         return Verdict(
             False, "no passage gives the kind of answer asked for (a number, date or name)"
         )

@@ -232,4 +232,5 @@ class MultilingualSearch:
             confidence,
             unknown,
             vetoed_by=vetoed,
+            lacks_asked_type=vetoed == "type_missing",
         )
