@@ -150,7 +150,9 @@ def main() -> int:
 
             doc, doc_sents = docs[doc_name], sents[doc_name]
             gold = obj.get("gold")
-            if not (isinstance(gold, list) and gold and all(isinstance(g, str) and g for g in gold)):
+            if not (
+                isinstance(gold, list) and gold and all(isinstance(g, str) and g for g in gold)
+            ):
                 err("gold must be a non-empty list of strings")
                 continue
             gold_sents: list[set[int]] = []
@@ -179,7 +181,9 @@ def main() -> int:
                 isinstance(groups, list)
                 and groups
                 and all(
-                    isinstance(grp, list) and grp and all(isinstance(x, str) and x.strip() for x in grp)
+                    isinstance(grp, list)
+                    and grp
+                    and all(isinstance(x, str) and x.strip() for x in grp)
                     for grp in groups
                 )
             ):
@@ -196,7 +200,7 @@ def main() -> int:
                 elif len({min(h) for h in gold_sents if h}) != len(gold):
                     err("multi-part parts must be answered by different sentences")
                 else:
-                    for g, hits, grp in zip(gold, gold_sents, groups):
+                    for g, hits, grp in zip(gold, gold_sents, groups, strict=True):
                         text = " ".join(norm(doc_sents[i]) for i in hits)
                         if not any(norm(x) in text for x in grp):
                             err(f"part {g!r}: its must_include group {grp} is not in its sentence")
