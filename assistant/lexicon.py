@@ -21,6 +21,12 @@ SENSES = 3
 #: Steps up the hypernym tree that still count as "a broader word".
 BROADER_STEPS = 3
 _POS = ("n", "v", "a", "s", "r")
+#: WordNet's class of the cities that stand for their country's government.
+_NATIONAL_CAPITAL = "national_capital.n.01"
+
+
+def _spaced(lemma_name: str) -> str:
+    return lemma_name.replace("_", " ").casefold()
 
 
 class Lexicon:
@@ -43,17 +49,21 @@ class Lexicon:
                         found.update(p.synset().name() for p in lemma.pertainyms())
         return frozenset(found)
 
-    def pertains_to(self, word: str) -> frozenset[str]:
-        """Single-word names of what an adjective pertains to ("American" → america, us,
-        usa): a demonym in a question stands for a country the text may name otherwise."""
+    def stands_for(self, word: str) -> frozenset[str]:
+        """The names of the country a word may stand for: what a demonym pertains to
+        ("American" → america, us, usa) and what a national capital is part of ("Pyongyang"
+        → north korea): a question says "Pyongyang" for the government the text calls North
+        Korea. Multi-word names are spaced ("north korea")."""
         names: set[str] = set()
         for pos in ("a", "s"):
             for synset in self._wordnet.synsets(word, pos)[:SENSES]:
                 for lemma in synset.lemmas():
                     for noun in lemma.pertainyms():
-                        names.update(
-                            n.casefold() for n in noun.synset().lemma_names() if n.isalpha()
-                        )
+                        names.update(_spaced(n) for n in noun.synset().lemma_names())
+        for synset in self._wordnet.synsets(word, "n")[:SENSES]:
+            if any(h.name() == _NATIONAL_CAPITAL for h in synset.instance_hypernyms()):
+                for country in synset.part_holonyms():
+                    names.update(_spaced(n) for n in country.lemma_names())
         return frozenset(names)
 
     def _broader(self, word: str) -> frozenset[str]:

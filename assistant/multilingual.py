@@ -34,7 +34,7 @@ from assistant.ranking import CANDIDATES, Ranked
 from assistant.retrieval import NEIGHBOURS_OF, PassageContext
 from assistant.script import Language
 from assistant.types import Evidence, Message, Passage
-from vectorstore.analysis import words
+from vectorstore.analysis import Acronyms, words
 from vectorstore.exact import ExactVectors
 from vectorstore.multilingual import MultilingualEmbedder
 
@@ -177,15 +177,9 @@ class MultilingualSearch:
         return evidence
 
     @cached_property
-    def acronyms(self) -> frozenset[str]:
-        """The initials of every run of 2 to 5 words of the documents ("free trade agreement"
-        → "fta"): an acronym in a question names something the documents spell out."""
-        found: set[str] = set()
-        for p in self.passages:
-            heads = [w[0] for w in words(p.text)]
-            for n in range(2, 6):
-                found.update("".join(heads[i : i + n]) for i in range(len(heads) - n + 1))
-        return frozenset(found)
+    def acronyms(self) -> Acronyms:
+        """Which acronyms the documents spell out ("FTA" → free trade agreement)."""
+        return Acronyms([p.text for p in self.passages])
 
     def unknown_anchors(self, query: Query) -> tuple[str, ...]:
         """The question's Latin-script words and numbers the documents never use (an acronym
@@ -194,7 +188,7 @@ class MultilingualSearch:
             n
             for n in query.names
             if n.casefold() not in self.vocabulary
-            and not (n.isupper() and len(n) > 1 and n.casefold() in self.acronyms)
+            and not (n.isupper() and self.acronyms.spelled_out(n))
         )
 
     def veto(self, query: Query, best: Evidence) -> str | None:

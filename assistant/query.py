@@ -27,7 +27,7 @@ from assistant.question_words import (
 )
 from assistant.script import Language, question_language, without_quote_phrase
 from assistant.types import Message
-from vectorstore.analysis import stem, stems, word_spans, words
+from vectorstore.analysis import Acronyms, stem, stems, word_spans, words
 
 _ASIDE = re.compile(
     r"\b(?:besides|apart from|aside from|other than|except(?: for)?|beyond|not counting)\s+"
@@ -57,13 +57,23 @@ class SearchText:
         terms = topic_terms(text)
         return cls(text, tuple(stems(text)), tuple(terms), tuple(terms.values()))
 
-    def absent_stems(self, vocabulary: Container[str]) -> frozenset[str]:
-        """Its topic stems the documents never use (``vocabulary``: the documents' stems)."""
-        return frozenset(t for t in self.topic_stems if t not in vocabulary)
+    def spelled_out(self, acronyms: Acronyms) -> frozenset[str]:
+        """Stems of its words written in capitals that the documents spell out ("FTA")."""
+        return frozenset(
+            stem(w)
+            for w, lo, hi in word_spans(self.text)
+            if hi - lo > 1 and self.text[lo:hi].isupper() and acronyms.spelled_out(w)
+        )
 
-    def absent_spans(self, vocabulary: Container[str]) -> list[tuple[int, int]]:
+    def absent_stems(self, vocabulary: Container[str], acronyms: Acronyms) -> frozenset[str]:
+        """Its topic stems the documents never use (``vocabulary``: the documents' stems; an
+        acronym they spell out is used)."""
+        absent = {t for t in self.topic_stems if t not in vocabulary}
+        return frozenset(absent - self.spelled_out(acronyms) if absent else absent)
+
+    def absent_spans(self, vocabulary: Container[str], acronyms: Acronyms) -> list[tuple[int, int]]:
         """Where its words with a stem the documents never use are, in its text."""
-        absent = self.absent_stems(vocabulary)
+        absent = self.absent_stems(vocabulary, acronyms)
         return [(lo, hi) for w, lo, hi in word_spans(self.text) if absent and stem(w) in absent]
 
 

@@ -24,7 +24,7 @@ from assistant.answer_type import offers_new_answer
 from assistant.lexicon import Lexicon
 from assistant.query import Query, SearchText
 from assistant.types import Evidence
-from vectorstore.analysis import stem, stems, words
+from vectorstore.analysis import Acronyms, stem, stems, words
 from vectorstore.lexical import BM25Index
 
 MODEL_FILE = Path(__file__).with_name("answer_model.json")
@@ -215,9 +215,11 @@ class Features:
         lexicon: Lexicon,
         before: Callable[[str], str],
         document_text: Callable[[str], str],
+        acronyms: Acronyms,
     ) -> None:
         self.vocabulary = vocabulary
         self.lexicon = lexicon
+        self.acronyms = acronyms
         #: passage id → the text of its paragraph before it.
         self.before = before
         #: source → its whole text (for the terms its document holds).
@@ -241,19 +243,25 @@ class Features:
         return self._idf_of(0 if postings is None else len(postings[0]))
 
     def unknown_names(self, query: Query) -> tuple[str, ...]:
-        """Names (and numbers) of the question the documents never use, directly or through
-        the country a demonym stands for."""
+        """Names (and numbers) of the question the documents never use: not as themselves,
+        not spelled out (an acronym), not through the country a demonym or a capital stands
+        for ("American" → US, "Pyongyang" → North Korea)."""
         return tuple(n for n in query.names if not self._known(n))
 
     def _known(self, name: str) -> bool:
         word = name.casefold()
         if stem(word) in self.vocabulary:
             return True
-        return any(stem(n) in self.vocabulary for n in self.lexicon.pertains_to(word))
+        if name.isupper() and self.acronyms.spelled_out(name):
+            return True
+        return any(
+            all(stem(w) in self.vocabulary for w in words(country))
+            for country in self.lexicon.stands_for(word)
+        )
 
     def absent_words(self, search: SearchText) -> tuple[str, ...]:
         """Words of the search whose stems the documents never use."""
-        absent = search.absent_stems(self.vocabulary)
+        absent = search.absent_stems(self.vocabulary, self.acronyms)
         return tuple(dict.fromkeys(w for w in words(search.text) if stem(w) in absent))
 
     def matrix(self, query: Query, search: SearchText, evidence: Sequence[Evidence]) -> np.ndarray:
@@ -284,7 +292,9 @@ class Features:
 
         question_stems = set(search.stems)
         unknown = float(min(len(self.unknown_names(query)), 3))
-        absent = share([t not in self.vocabulary for t in terms])
+        spelled_out = search.spelled_out(self.acronyms)
+        never_used = [t not in self.vocabulary and t not in spelled_out for t in terms]
+        absent = share(never_used)
         best_dense = max((e.dense for e in evidence), default=0.0)
         wanted = query.answer_type
         rows = []
@@ -318,8 +328,8 @@ class Features:
                     absent,
                     share(
                         [
-                            t not in self.vocabulary and not hit
-                            for t, hit in zip(terms, context_matched, strict=True)
+                            never and not hit
+                            for never, hit in zip(never_used, context_matched, strict=True)
                         ]
                     ),
                     e.absent_pull,

@@ -24,7 +24,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from assistant.query import SearchText
 from assistant.types import Evidence, Passage
-from vectorstore.analysis import normalize_for_match, word_spans
+from vectorstore.analysis import Acronyms, normalize_for_match, word_spans
 from vectorstore.embeddings import Embedder
 from vectorstore.exact import ExactVectors
 from vectorstore.snapshot import IndexSnapshot
@@ -145,6 +145,7 @@ class HybridRetriever:
         self.vectors = index.vectors
         self.index_version = index.version
         self._position = {p.id: i for i, p in enumerate(self.passages)}
+        self.acronyms = Acronyms([p.text for p in self.passages])
         self.context = PassageContext.of(self.passages, self.vectors.matrix)
         self._window_weight = window_weight
         self._document_weight = document_weight
@@ -188,7 +189,7 @@ class HybridRetriever:
     def _query_vectors(self, search: SearchText) -> tuple[np.ndarray, np.ndarray | None]:
         """The search's vector, and (when it uses words the documents never do, and other
         words too) its vector without them, from the same pass of the model."""
-        spans = search.absent_spans(self.lexical)
+        spans = search.absent_spans(self.lexical, self.acronyms)
         if not spans or len(spans) == len(word_spans(search.text)):
             return self._embedder.embed_query(search.text), None
         return self._embedder.embed_query_without(search.text, spans)

@@ -61,3 +61,15 @@ def test_search_matches_the_textbook_scores(query: str) -> None:
     for row, score in found:
         assert expected[row] == pytest.approx(score, rel=1e-5)
     assert found == sorted(found, key=lambda x: (-x[1], x[0]))
+
+
+def test_an_acronym_is_known_when_the_documents_spell_it_out() -> None:
+    from vectorstore.analysis import Acronyms
+
+    acronyms = Acronyms(
+        ["The second stage of the free trade agreement.", "Seven liquefied natural gas carriers."]
+    )
+    assert acronyms.spelled_out("FTA") and acronyms.spelled_out("LNG")
+    assert not acronyms.spelled_out("NATO") and not acronyms.spelled_out("F")
+    # The words must follow one another: "free … agreement" alone is not "FA".
+    assert not acronyms.spelled_out("FA")

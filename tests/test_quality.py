@@ -146,3 +146,17 @@ def test_words_the_documents_never_use_pull_towards_what_they_paraphrase(assista
         "What fraud cases led to the anti-fraud agreement?",
     ):
         assert best_pull(detail) < -0.01, detail
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # A capital for the government the text names otherwise (WordNet: part of North Korea)
+        "What did Seoul want Beijing to do about Pyongyang?",
+        # An acronym of words the text spells out
+        "Which stage of the FTA did the economic talks cover?",
+    ],
+)
+def test_names_the_text_says_otherwise_are_not_unknown(assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.status == "answered", answer.reason

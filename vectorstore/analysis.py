@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 import Stemmer
@@ -83,6 +84,31 @@ def word_spans(text: str) -> list[tuple[str, int, int]]:
     """(lower-cased word, start, end) of each word as written in ``text`` (offsets into it,
     unlike :func:`words`, which normalises first)."""
     return [(m[0].casefold(), m.start(), m.end()) for m in re.finditer(r"[^\W_]+", text)]
+
+
+class Acronyms:
+    """Which acronyms the documents spell out ("FTA" → "free trade agreement", "LNG" →
+    "liquefied natural gas"): an acronym in a question names something they do mention. One
+    scan of the texts per acronym asked about, remembered (few questions hold one)."""
+
+    REMEMBERED = 10_000
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._texts = texts
+        self._known: dict[str, bool] = {}
+
+    def spelled_out(self, acronym: str) -> bool:
+        key = acronym.casefold()
+        known = self._known.get(key)
+        if known is None:
+            letters = [c for c in key if c.isalnum()]
+            initials = r"[\w’']*[\s-]+".join(map(re.escape, letters))
+            pattern = re.compile(rf"\b{initials}[\w’']*", re.IGNORECASE)
+            known = len(letters) > 1 and any(pattern.search(t) for t in self._texts)
+            if len(self._known) >= self.REMEMBERED:
+                self._known.clear()
+            self._known[key] = known
+        return known
 
 
 def content_words(text: str) -> list[str]:
