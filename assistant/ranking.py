@@ -259,9 +259,20 @@ class Features:
             for country in self.lexicon.stands_for(word)
         )
 
-    def absent_words(self, search: SearchText) -> tuple[str, ...]:
-        """Words of the search whose stems the documents never use."""
-        absent = search.absent_stems(self.vocabulary, self.acronyms)
+    def never_used(self, query: Query, search: SearchText) -> frozenset[str]:
+        """Stems of the search's terms the documents never use: not acronyms they spell out,
+        nor words carried from an earlier turn (judged with it; counting them refused 6 of
+        17 follow-ups of a tune set, "never mention 'brought shipbuilder'")."""
+        terms = search.topic_stems or search.stems
+        carried = set(search.topic_stems) - query.topic_stems
+        spelled_out = search.spelled_out(self.acronyms)
+        return frozenset(
+            t for t in terms if t not in self.vocabulary and t not in spelled_out | carried
+        )
+
+    def absent_words(self, query: Query, search: SearchText) -> tuple[str, ...]:
+        """Words of the search whose stems the documents never use (what a refusal names)."""
+        absent = self.never_used(query, search)
         return tuple(dict.fromkeys(w for w in words(search.text) if stem(w) in absent))
 
     def matrix(self, query: Query, search: SearchText, evidence: Sequence[Evidence]) -> np.ndarray:
@@ -292,8 +303,8 @@ class Features:
 
         question_stems = set(search.stems)
         unknown = float(min(len(self.unknown_names(query)), 3))
-        spelled_out = search.spelled_out(self.acronyms)
-        never_used = [t not in self.vocabulary and t not in spelled_out for t in terms]
+        absent_stems = self.never_used(query, search)
+        never_used = [t in absent_stems for t in terms]
         absent = share(never_used)
         best_dense = max((e.dense for e in evidence), default=0.0)
         wanted = query.answer_type
@@ -391,7 +402,7 @@ def rank(
         [float(probabilities[i]) for i in order],
         model.confidence(matrix[order], probabilities[order]),
         unknown,
-        features.absent_words(search),
+        features.absent_words(query, search),
         veto(matrix[order]),
         lacks_asked_type(matrix[order]),
     )

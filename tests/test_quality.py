@@ -160,3 +160,16 @@ def test_words_the_documents_never_use_pull_towards_what_they_paraphrase(assista
 def test_names_the_text_says_otherwise_are_not_unknown(assistant, question: str) -> None:
     answer = assistant.ask(question)
     assert answer.status == "answered", answer.reason
+
+
+def test_words_carried_from_the_last_turn_are_not_held_against_a_follow_up(assistant) -> None:
+    """The first turn uses a word the article doesn't ("wrap up"); it is carried into the
+    follow-up's search for context, but only the follow-up's own words count as never used."""
+    from assistant import Message
+
+    first = "How did Xi wrap up the meeting?"
+    history = [Message("user", first), Message("assistant", assistant.ask(first).answer)]
+    answer = assistant.ask("What should that cooperation achieve, in his view?", history)
+    assert "wrap" in answer.search_query
+    assert answer.status == "answered", answer.reason
+    assert "expand common interests" in answer.answer
