@@ -39,6 +39,11 @@ MULTILINGUAL_OFF = (
 MULTILINGUAL_MISSING = (
     "this index has no multilingual vectors yet: run `python app.py ingest` to add them"
 )
+MULTILINGUAL_TOO_LARGE = (
+    "multilingual search is off for a corpus this large, so questions in Korean, Chinese or "
+    "Japanese can't be searched: ask in English, or set ASSISTANT_MULTILINGUAL=true and run "
+    "ingest (it embeds every passage again, ~12 a second)"
+)
 
 _CITATION_MARKER = re.compile(r"\s*\[\d+\]\s*")
 #: An answer split after each citation marker: the unit of streaming.

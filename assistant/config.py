@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
@@ -90,8 +90,12 @@ class Settings(BaseSettings):
     #: Answer Korean, Chinese and Japanese questions (with the English sentences, cited):
     #: ingest then embeds every passage with multilingual-e5 too (~12 passages/s on 2 cores:
     #: seconds for the bundled article, hours at 243k passages), kept in the snapshot.
-    #: On by default for the small corpora this ships with; turn it off for large ones.
-    multilingual: bool = True
+    #: ``auto`` (the default) builds it for corpora of up to ``multilingual_max_passages``
+    #: passages (about 80 s of e5 at 1,000), where its cost is small, and not above, where it
+    #: would dominate ingest (English ingest runs at ≥ 150 passages/s); ``true`` builds it
+    #: at any size, ``false`` never.
+    multilingual: bool | Literal["auto"] = "auto"
+    multilingual_max_passages: int = 1_000
 
     # Retrieval and answering
     #: Passages each ranking (dense, BM25) contributes to the fusion.
@@ -228,7 +232,21 @@ class Settings(BaseSettings):
             raise ValueError("must be 1 or more")
         return value
 
-    @field_validator("exact_search_max")
+    @field_validator("multilingual", mode="before")
+    @classmethod
+    def _multilingual(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            word = value.strip().casefold()
+            if word == "auto":
+                return "auto"
+            if word in ("true", "1", "yes", "on"):
+                return True
+            if word in ("false", "0", "no", "off"):
+                return False
+            raise ValueError("must be auto, true or false")
+        return value
+
+    @field_validator("exact_search_max", "multilingual_max_passages")
     @classmethod
     def _not_negative(cls, value: int) -> int:
         if value < 0:
@@ -361,6 +379,12 @@ class Settings(BaseSettings):
     def snapshot_options(self) -> SnapshotOptions:
         root = self.snapshot_dir or self.index_dir.with_name(self.index_dir.name + ".snapshots")
         return SnapshotOptions(root, self.exact_search_max, self.ef_search)
+
+    def multilingual_for(self, passages: int) -> bool:
+        """Whether ingest builds the multilingual index for a corpus of this many passages."""
+        if self.multilingual == "auto":
+            return passages <= self.multilingual_max_passages
+        return self.multilingual
 
 
 def _setting_error(field: str, message: str) -> SettingsError:

@@ -26,6 +26,7 @@ from assistant.answerer import Answerer, ExtractiveAnswerer
 from assistant.chain import (
     MULTILINGUAL_MISSING,
     MULTILINGUAL_OFF,
+    MULTILINGUAL_TOO_LARGE,
     ChainInput,
     Pipeline,
     build_chain,
@@ -322,9 +323,10 @@ def build_engine(settings: Settings, embedder: Embedder, llm: LLMSeat | None = N
     if llm is not None:
         answerer = llm.with_fallback(answerer)
     multilingual, problem = None, MULTILINGUAL_OFF
-    if settings.multilingual and index.multilingual is None:
-        problem = MULTILINGUAL_MISSING
-    elif settings.multilingual and index.multilingual is not None:
+    if settings.multilingual is not False and index.multilingual is None:
+        wanted = settings.multilingual_for(len(index.passages))
+        problem = MULTILINGUAL_MISSING if wanted else MULTILINGUAL_TOO_LARGE
+    elif settings.multilingual is not False and index.multilingual is not None:
         multilingual = MultilingualSearch(
             index.passages,
             index.multilingual,

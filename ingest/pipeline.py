@@ -257,9 +257,17 @@ def _add_multilingual(
     previous: PassageStore | None,
     log: Callable[[str], None],
 ) -> None:
-    """Save the multilingual (e5) vectors into the version's snapshot when the setting is on:
-    only passages the previous version's snapshot lacks are embedded."""
-    if not settings.multilingual:
+    """Save the multilingual (e5) vectors into the version's snapshot when the setting asks
+    for them at this corpus size: only passages the previous version's snapshot lacks are
+    embedded."""
+    passages = store.count()
+    if not settings.multilingual_for(passages):
+        if settings.multilingual == "auto":
+            log(
+                f"multilingual index not built: {passages} passages is more than "
+                f"ASSISTANT_MULTILINGUAL_MAX_PASSAGES ({settings.multilingual_max_passages}); "
+                "set ASSISTANT_MULTILINGUAL=true to build it anyway (~12 passages/s)"
+            )
         return
     embedder = load_multilingual_embedder(settings.threads)
     progress: Progress | None = None
