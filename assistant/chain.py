@@ -23,6 +23,7 @@ from assistant.citations import Draft, number_citations
 from assistant.lexicon import Lexicon
 from assistant.multilingual import MultilingualSearch, analyse_multilingual
 from assistant.query import Query, SearchText, analyse, split_parts
+from assistant.question_words import without_markup
 from assistant.ranking import AnswerModel, Features, Ranked, rank
 from assistant.retrieval import HybridRetriever
 from assistant.script import QUOTE_PHRASES, question_language, without_quote_phrase
@@ -180,7 +181,7 @@ class Pipeline:
         if language is not None:  # no English words to correct, split or carry
             query = analyse_multilingual(question, history, language)
             return ChainState(query=query, history=history, asked=question)
-        asked, question = question, self.speller.correct(question)
+        asked, question = question, self.speller.correct(without_markup(question))
         state = ChainState(query=analyse(question, history), history=history, asked=asked)
         texts = split_parts(question)
         if len(texts) == 1:

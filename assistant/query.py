@@ -13,7 +13,7 @@ demotes passages about what the user put aside.
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Sequence
+from collections.abc import Collection, Container, Sequence
 from dataclasses import dataclass
 
 from assistant.answer_type import AnswerType, expected_type
@@ -57,19 +57,23 @@ class SearchText:
         terms = topic_terms(text)
         return cls(text, tuple(stems(text)), tuple(terms), tuple(terms.values()))
 
-    def spelled_out(self, acronyms: Acronyms) -> frozenset[str]:
-        """Stems of its words written in capitals that the documents spell out ("FTA")."""
+    def spelled_out(self, acronyms: Acronyms, among: Collection[str]) -> frozenset[str]:
+        """Those of the stems ``among`` whose words it writes in capitals and the documents
+        spell out ("FTA")."""
         return frozenset(
             stem(w)
             for w, lo, hi in word_spans(self.text)
-            if hi - lo > 1 and self.text[lo:hi].isupper() and acronyms.spelled_out(w)
+            if hi - lo > 1
+            and self.text[lo:hi].isupper()
+            and stem(w) in among
+            and acronyms.spelled_out(w)
         )
 
     def absent_stems(self, vocabulary: Container[str], acronyms: Acronyms) -> frozenset[str]:
         """Its topic stems the documents never use (``vocabulary``: the documents' stems; an
         acronym they spell out is used)."""
         absent = {t for t in self.topic_stems if t not in vocabulary}
-        return frozenset(absent - self.spelled_out(acronyms) if absent else absent)
+        return frozenset(absent - self.spelled_out(acronyms, absent))
 
     def absent_spans(self, vocabulary: Container[str], acronyms: Acronyms) -> list[tuple[int, int]]:
         """Where its words with a stem the documents never use are, in its text."""

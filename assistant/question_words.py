@@ -27,6 +27,21 @@ ANAPHORS = frozenset(
 NOVELTY_CUES = frozenset("else other others another besides too also additionally more".split())
 
 
+#: An HTML tag, and an element whose content is code, not text.
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_CODE_ELEMENT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def without_markup(text: str) -> str:
+    """The question without the HTML tags (and script or style code) pasted into it: markup
+    isn't what the user asks about, and its words ("script", "alert") would count as words
+    the documents never use. Unchanged when it has no tag, or nothing but markup."""
+    if not _TAG.search(text):
+        return text
+    stripped = " ".join(_TAG.sub(" ", _CODE_ELEMENT.sub(" ", text)).split())
+    return stripped if words(stripped) else text
+
+
 def topic_words(text: str) -> list[str]:
     """Words that name what a text is about (no stopwords, framing words or anaphors), once each."""
     seen: dict[str, None] = {}

@@ -265,10 +265,8 @@ class Features:
         17 follow-ups of a tune set, "never mention 'brought shipbuilder'")."""
         terms = search.topic_stems or search.stems
         carried = set(search.topic_stems) - query.topic_stems
-        spelled_out = search.spelled_out(self.acronyms)
-        return frozenset(
-            t for t in terms if t not in self.vocabulary and t not in spelled_out | carried
-        )
+        absent = {t for t in terms if t not in self.vocabulary} - carried
+        return frozenset(absent - search.spelled_out(self.acronyms, absent))
 
     def absent_words(self, query: Query, search: SearchText) -> tuple[str, ...]:
         """Words of the search whose stems the documents never use (what a refusal names)."""

@@ -65,7 +65,7 @@ def test_odd_unicode_still_answers(assistant, question: str) -> None:
 def test_html_in_a_question_is_kept_as_text(assistant) -> None:
     answer = assistant.ask("<script>alert(1)</script> What did Lee raise about Hanwha Ocean?")
     assert answer.question.startswith("<script>alert(1)</script>")
-    assert answer.search_query.startswith("<script>alert(1)</script>")
+    assert answer.search_query == "What did Lee raise about Hanwha Ocean?"  # markup not searched
     assert answer.status == "answered"
     assert "Hanwha Ocean" in answer.citations[0].text
 
@@ -138,3 +138,15 @@ def test_cli_removes_an_undecodable_byte(indexed_settings: Settings) -> None:
     answer = json.loads(done.stdout)
     assert answer["question"] == "What did Lee raise about Hanwha Ocean?"
     assert answer["status"] == "answered"
+
+
+def test_markup_is_not_searched_but_a_lone_angle_bracket_is_text(assistant) -> None:
+    from assistant.question_words import without_markup
+
+    assert without_markup("<b>Which</b> city <i>hosted</i> APEC?") == "Which city hosted APEC?"
+    assert without_markup("<style>p{}</style><p>Who met?</p>") == "Who met?"
+    assert without_markup("Is 3 < 5 and 7 > 2?") == "Is 3 < 5 and 7 > 2?"
+    assert without_markup("<br><hr>") == "<br><hr>"  # nothing but markup: kept as typed
+    answer = assistant.ask("<b>Where</b> was the APEC gathering held?")
+    assert answer.question == "<b>Where</b> was the APEC gathering held?"
+    assert answer.status == "answered" and "Gyeongju" in answer.answer
