@@ -79,8 +79,8 @@ def answers_of(answer_type: AnswerType, sentence: str) -> list[str]:
         return [m[0] for m in _DURATION.finditer(sentence)]
     if kind == "time":
         return [m[0] for m in _TIME.finditer(sentence)]
-    if kind == "name":
-        return [m[0] for m in _NAME.finditer(sentence)]
+    if kind == "name":  # a weekday or a month is a time, not a name ("on Tuesday")
+        return [m[0] for m in _NAME.finditer(sentence) if m[0].casefold() not in _MONTHS]
     if kind == "count":
         tokens = words(sentence)
         found = []

@@ -173,3 +173,14 @@ def test_words_carried_from_the_last_turn_are_not_held_against_a_follow_up(assis
     assert "wrap" in answer.search_query
     assert answer.status == "answered", answer.reason
     assert "expand common interests" in answer.answer
+
+
+def test_a_weekday_is_a_time_not_a_name() -> None:
+    """ "On Tuesday" offers no answer to "which group" (it would make any dated sentence look
+    like it names someone)."""
+    from assistant.answer_type import answers_of, expected_type
+
+    asked = expected_type("What is the name of the shipping group that ordered the carriers?")
+    sentence = "Hanwha Ocean said on Tuesday it had won an order from a shipping group."
+    assert "Tuesday" not in answers_of(asked, sentence)
+    assert answers_of(expected_type("When did Hanwha Ocean win the order?"), sentence)
