@@ -28,10 +28,11 @@ _MONTHS = (
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday"
 ).split()
+#: A year, a month or weekday as a name (capitalised: "it *may* help" is no date), or a
+#: relative day.
 _TIME = re.compile(
-    r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:" + "|".join(_MONTHS) + r")\b|"
-    r"\b(?:yesterday|today|tomorrow|tonight|last (?:week|month|year)|next (?:week|month|year))\b",
-    re.IGNORECASE,
+    r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:" + "|".join(m.capitalize() for m in _MONTHS) + r")\b|"
+    r"\b(?i:yesterday|today|tomorrow|tonight|last (?:week|month|year)|next (?:week|month|year))\b"
 )
 #: A proper name: capitalised words (or an acronym) after the sentence's first word.
 _NAME = re.compile(

@@ -175,7 +175,7 @@ def test_words_carried_from_the_last_turn_are_not_held_against_a_follow_up(assis
     assert "expand common interests" in answer.answer
 
 
-def test_a_weekday_is_a_time_not_a_name() -> None:
+def test_a_weekday_is_a_time_not_a_name_and_may_is_not_a_month() -> None:
     """ "On Tuesday" offers no answer to "which group" (it would make any dated sentence look
     like it names someone)."""
     from assistant.answer_type import answers_of, expected_type
@@ -184,3 +184,7 @@ def test_a_weekday_is_a_time_not_a_name() -> None:
     sentence = "Hanwha Ocean said on Tuesday it had won an order from a shipping group."
     assert "Tuesday" not in answers_of(asked, sentence)
     assert answers_of(expected_type("When did Hanwha Ocean win the order?"), sentence)
+    # A month is a time when written as one: the modal "may" is not.
+    when = expected_type("When will the talks resume?")
+    assert answers_of(when, "The talks may resume soon.") == []
+    assert answers_of(when, "The talks resume in May.") == ["May"]
