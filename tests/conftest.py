@@ -70,3 +70,12 @@ def fresh_settings(tmp_path: Path) -> Iterator[Settings]:
     data = tmp_path / "data"
     data.mkdir()
     yield Settings(data_dir=data, index_dir=tmp_path / "index", feedback_db=tmp_path / "fb.db")
+
+
+@pytest.fixture()
+def summit_settings(fresh_settings: Settings) -> Settings:
+    """:func:`fresh_settings` with the summit article in its data dir (not yet ingested)."""
+    (fresh_settings.data_dir / "summit.txt").write_text(
+        CORPUS.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    return fresh_settings

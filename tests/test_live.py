@@ -6,7 +6,6 @@ import time
 
 from assistant import Assistant, Settings
 from ingest import ingest
-from tests.conftest import CORPUS
 from vectorstore.chroma_store import PassageStore
 
 QUESTION = "What did the chess federation decide about the Busan tournament?"
@@ -14,19 +13,16 @@ NEWS = "The chess federation decided to move the Busan tournament to the spring.
 
 
 def test_a_reingest_is_picked_up_by_refresh_and_by_the_poller(
-    fresh_settings: Settings, embedder
+    summit_settings: Settings, embedder
 ) -> None:
-    (fresh_settings.data_dir / "summit.txt").write_text(
-        CORPUS.read_text(encoding="utf-8"), encoding="utf-8"
-    )
-    ingest(fresh_settings, embedder)
-    live = Assistant(fresh_settings, embedder)
+    ingest(summit_settings, embedder)
+    live = Assistant(summit_settings, embedder)
     before = live.engine
     assert live.ask(QUESTION).status == "not_found"
     assert live.refresh() is False and live.engine is before  # nothing changed
 
-    (fresh_settings.data_dir / "chess.txt").write_text(NEWS, encoding="utf-8")
-    ingest(fresh_settings, embedder)
+    (summit_settings.data_dir / "chess.txt").write_text(NEWS, encoding="utf-8")
+    ingest(summit_settings, embedder)
     assert live.refresh() is True
     answer = live.ask(QUESTION)
     assert answer.status == "answered"
@@ -36,9 +32,9 @@ def test_a_reingest_is_picked_up_by_refresh_and_by_the_poller(
     # The background poller does the same on its own.
     live.start_reloading(interval=0.05)
     try:
-        (fresh_settings.data_dir / "chess.txt").unlink()
+        (summit_settings.data_dir / "chess.txt").unlink()
         reloaded_from = live.engine
-        ingest(fresh_settings, embedder)
+        ingest(summit_settings, embedder)
         assert live.wait_for_engine_other_than(reloaded_from, timeout=30)
         assert live.ask(QUESTION).status == "not_found"
     finally:

@@ -147,32 +147,26 @@ def test_ingest_keeps_e5_vectors_and_embeds_only_new_passages(
 
 
 def test_a_snapshot_without_e5_vectors_refuses_cjk_until_the_next_ingest(
-    fresh_settings: Settings, embedder
+    summit_settings: Settings, embedder
 ) -> None:
-    (fresh_settings.data_dir / "summit.txt").write_text(
-        CORPUS.read_text(encoding="utf-8"), encoding="utf-8"
-    )
-    ingest(fresh_settings, embedder)
-    for file in fresh_settings.snapshot_options.root.glob(f"*/{MULTILINGUAL_FILE}"):
+    ingest(summit_settings, embedder)
+    for file in summit_settings.snapshot_options.root.glob(f"*/{MULTILINGUAL_FILE}"):
         file.unlink()
     question = "정상회담 후 두 나라는 몇 개의 협정에 서명했나요?"
-    answer = build_assistant(fresh_settings, embedder).ask(question)
+    answer = build_assistant(summit_settings, embedder).ask(question)
     assert answer.status == "not_found" and "run `python app.py ingest`" in (answer.reason or "")
-    ingest(fresh_settings, embedder)  # no change to the documents: only the vectors are added
-    assert build_assistant(fresh_settings, embedder).ask(question).status == "answered"
+    ingest(summit_settings, embedder)  # no change to the documents: only the vectors are added
+    assert build_assistant(summit_settings, embedder).ask(question).status == "answered"
 
 
 def test_auto_skips_the_multilingual_index_above_its_corpus_size_and_says_so(
-    fresh_settings: Settings, embedder
+    summit_settings: Settings, embedder
 ) -> None:
     """``auto`` (the default) builds the e5 vectors for small corpora only: above the cap,
     ingest says it skipped them, CJK questions are refused giving the size as the reason, and
     English ones are answered; ``true`` builds them at any size."""
-    (fresh_settings.data_dir / "summit.txt").write_text(
-        CORPUS.read_text(encoding="utf-8"), encoding="utf-8"
-    )
-    assert fresh_settings.multilingual == "auto"
-    capped = fresh_settings.model_copy(update={"multilingual_max_passages": 20})  # 21 passages
+    assert summit_settings.multilingual == "auto"
+    capped = summit_settings.model_copy(update={"multilingual_max_passages": 20})  # 21 passages
     messages: list[str] = []
     ingest(capped, embedder, log=messages.append)
     assert any("multilingual index not built: 21 passages" in m for m in messages)
