@@ -133,9 +133,12 @@ class MultilingualSearch:
         vectors: np.ndarray,
         embedder: MultilingualEmbedder,
         model: MultilingualModel,
+        acronyms: Acronyms,
         candidates: int = 20,
     ) -> None:
         self.passages = passages
+        #: Which acronyms the documents spell out (the English retriever's, shared).
+        self.acronyms = acronyms
         self.vectors = ExactVectors(np.ascontiguousarray(vectors, dtype=np.float32))
         self.embedder = embedder
         self.model = model
@@ -175,11 +178,6 @@ class MultilingualSearch:
         ]
         evidence.sort(key=lambda e: (-e.score, e.passage.source, e.passage.start))
         return evidence
-
-    @cached_property
-    def acronyms(self) -> Acronyms:
-        """Which acronyms the documents spell out ("FTA" → free trade agreement)."""
-        return Acronyms([p.text for p in self.passages])
 
     def unknown_anchors(self, query: Query) -> tuple[str, ...]:
         """The question's Latin-script words and numbers the documents never use (an acronym

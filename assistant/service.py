@@ -332,6 +332,7 @@ def build_engine(settings: Settings, embedder: Embedder, llm: LLMSeat | None = N
             index.multilingual,
             load_multilingual_embedder(settings.threads),
             MultilingualModel.load(),
+            retriever.acronyms,
             settings.candidates,
         )
     pipeline = Pipeline(retriever, model, answerer, load_lexicon(), multilingual, problem)
