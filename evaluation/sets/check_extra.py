@@ -159,7 +159,9 @@ def check_multilingual_blind(docs: dict[str, str], errors: list[str]) -> Counter
                 errors.append(f"{where}: gold spans a sentence boundary: {g!r}")
             hit |= inside
         text = " ".join(norm(sents[i]) for i in sorted(hit))
-        if not (isinstance(groups, list) and groups and all(isinstance(x, list) and x for x in groups)):
+        if not (
+            isinstance(groups, list) and groups and all(isinstance(x, list) and x for x in groups)
+        ):
             errors.append(f"{where}: must_include must be a non-empty list of non-empty lists")
             continue
         for grp in groups:
