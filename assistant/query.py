@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from assistant.answer_type import AnswerType, expected_type
 from assistant.question_words import (
     ANAPHORS,
-    NOVELTY_CUES,
+    asked_class,
+    asks_for_more,
     proper_names,
     topic_stems,
     topic_terms,
@@ -105,6 +106,9 @@ class Query:
     #: ``ko``, ``zh`` or ``ja`` for a question on the multilingual path
     #: (:mod:`assistant.multilingual`); None on the English one.
     language: Language | None = None
+    #: Stems of the class of answer asked for ("which *city*"): the answer names a member
+    #: of it, so the documents need not use these words (:func:`asked_class`).
+    asked_class: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -114,10 +118,16 @@ class Resolution:
     search_query: str
     fallbacks: tuple[str, ...] = ()
 
+    @property
+    def in_context(self) -> str:
+        """The question with the context it carries (what a later turn builds on: "Which city
+        was it in?" after "And for how many minutes?" still means the Lee–Xi meeting)."""
+        return self.fallbacks[0] if self.fallbacks else self.search_query
+
 
 def depends_on_context(question: str) -> bool:
     tokens = words(question)
-    return any(t in ANAPHORS or t in NOVELTY_CUES for t in tokens) or not topic_words(question)
+    return any(t in ANAPHORS for t in tokens) or asks_for_more(tokens) or not topic_words(question)
 
 
 def resolve(question: str, previous_queries: Sequence[str]) -> Resolution:
@@ -154,7 +164,7 @@ def resolve_conversation(question: str, history: Sequence[Message]) -> Resolutio
             text = _quoted_answer(history[i + 1 : i + 2])
             if not text:
                 continue
-        resolved.append(resolve(text, resolved).search_query)
+        resolved.append(resolve(text, resolved).in_context)
     return resolve(question, resolved)
 
 
@@ -196,6 +206,7 @@ def analyse(question: str, history: Sequence[Message] = ()) -> Query:
         answer_type=expected_type(question),
         names=tuple(proper_names(question)),
         topic_stems=frozenset(topic_stems(question)),
-        wants_new=bool(set(words(question)) & NOVELTY_CUES),
+        wants_new=asks_for_more(words(question)),
         set_aside=aside,
+        asked_class=frozenset(stem(w) for w in asked_class(question)),
     )

@@ -16,7 +16,7 @@ FRAMING_WORDS = frozenset(
     state stated claim claimed get got make made give gave go went come came take took know known
     thing things way ways kind kinds type types name named anything something one ones two
     article text document documents report reported according place long end purpose reason
-    time times main key happen""".split()
+    time times main key happen well""".split()
 )
 #: Words that make a question lean on the conversation (and a sentence on the one before it).
 ANAPHORS = frozenset(
@@ -25,6 +25,38 @@ ANAPHORS = frozenset(
 )
 #: Words asking for something not given yet ("what *else*", "any *other*").
 NOVELTY_CUES = frozenset("else other others another besides too also additionally more".split())
+
+
+def asks_for_more(tokens: list[str]) -> bool:
+    """True when a question's words ask for something not given yet ("what *else*", "did
+    they renew anything *as well*")."""
+    return any(t in NOVELTY_CUES for t in tokens) or "as well" in " ".join(tokens)
+
+
+#: Words between "what" and the class it asks for ("what *kind of* venue").
+_CLASS_OF = frozenset("kind kinds sort sorts type types".split())
+#: Words of the asked-for class taken at most ("which *international forum*").
+_CLASS_WORDS = 2
+
+
+def asked_class(text: str) -> list[str]:
+    """The words naming the class of the answer a "which/what X" question asks for ("Which
+    *city* …", "what *sort of atomic boats* …"): the answer names a member of the class, so the
+    documents need not use these words. Up to two words after "which"/"what" (and after "kind
+    of"), until a stopword ("What *did* …" asks for no class)."""
+    tokens = words(text)
+    found: list[str] = []
+    for i, token in enumerate(tokens):
+        if token not in ("which", "what"):
+            continue
+        j = i + 1
+        if j + 1 < len(tokens) and tokens[j] in _CLASS_OF and tokens[j + 1] == "of":
+            j += 2
+        for word in tokens[j : j + _CLASS_WORDS]:
+            if word in STOPWORDS:
+                break
+            found.append(word)
+    return found
 
 
 #: An HTML tag, and an element whose content is code, not text.

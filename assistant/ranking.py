@@ -265,7 +265,7 @@ class Features:
         17 follow-ups of a tune set, "never mention 'brought shipbuilder'")."""
         terms = search.topic_stems or search.stems
         carried = set(search.topic_stems) - query.topic_stems
-        absent = {t for t in terms if t not in self.vocabulary} - carried
+        absent = {t for t in terms if t not in self.vocabulary} - carried - query.asked_class
         return frozenset(absent - search.spelled_out(self.acronyms, absent))
 
     def absent_words(self, query: Query, search: SearchText) -> tuple[str, ...]:

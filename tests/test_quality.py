@@ -188,3 +188,38 @@ def test_a_weekday_is_a_time_not_a_name_and_may_is_not_a_month() -> None:
     when = expected_type("When will the talks resume?")
     assert answers_of(when, "The talks may resume soon.") == []
     assert answers_of(when, "The talks resume in May.") == ["May"]
+
+
+def test_the_class_a_question_asks_for_is_not_a_word_the_documents_must_use() -> None:
+    """ "Which *city*" is answered by "Gyeongju": the class word is what the answer is a
+    member of, not a topic the text must name; "What did …" asks for no class."""
+    from assistant.question_words import asked_class
+
+    assert asked_class("Which city was it in?") == ["city"]
+    assert asked_class("What sort of atomic boats does Korea want?") == ["atomic", "boats"]
+    assert asked_class("Which organisation's gathering was it?")[0] == "organisation"
+    assert asked_class("What did the two countries sign?") == []
+
+
+def test_context_chains_through_a_follow_up_that_names_its_own_topic(assistant) -> None:
+    """ "And for how many minutes?" names a topic of its own, so it is searched alone; the next
+    turn, "Which city was it in?", still builds on the meeting the first turn asked about."""
+    from assistant import Message
+
+    history: list[Message] = []
+    for turn in ("Who did Lee Jae Myung meet at APEC?", "And for how many minutes?"):
+        history += [
+            Message("user", turn),
+            Message("assistant", assistant.ask(turn, history).answer),
+        ]
+    answer = assistant.ask("Which city was it in?", history)
+    assert "apec" in answer.search_query.casefold()
+    assert answer.status == "answered", answer.reason
+    assert "Gyeongju" in answer.answer
+
+
+def test_as_well_asks_for_something_not_yet_given() -> None:
+    from assistant.query import analyse
+
+    assert analyse("Did they renew anything as well?").wants_new
+    assert not analyse("How well did the talks go?").wants_new
