@@ -4,7 +4,8 @@ Every answerer follows :class:`Answerer`; retrieval, answerability and citation 
 (:mod:`assistant.citations`) are shared, so another answerer (an LLM) plugs in without
 touching them. The default, :class:`ExtractiveAnswerer`, needs no LLM: the answer is the best
 supporting sentence, plus a second one when it adds a topic word of the question that the
-first lacks, each marked ``[n]``.
+first lacks, and the sentence after the first when it leans on it ("This …", "It also …"),
+each marked ``[n]``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Protocol
 
 from assistant.citations import Draft
 from assistant.query import Query
-from assistant.ranking import refers_back_to_before
+from assistant.ranking import opens_leaning, refers_back_to_before
 from assistant.types import Evidence, Passage
 from vectorstore.analysis import stems, words
 
@@ -52,16 +53,21 @@ class ExtractiveAnswerer:
         second = self._second(query, evidence) if query.parts == 1 else None
         if second is not None:
             chosen.append(second)
+        leaning = self._leaning_on(chosen, evidence) if query.parts == 1 else None
         parts: list[str] = []
+        used: list[Evidence] = []
         budget = self.max_chars
-        for n, ev in enumerate(chosen, start=1):
-            marker = f" [{n}]"
+        for ev in [*chosen, *([leaning] if leaning else [])]:
+            marker = f" [{len(parts) + 1}]"
             room = budget - len(marker) - (1 if parts else 0)
+            if ev is leaning and len(ev.passage.text) > room:
+                break  # quoted whole or not at all: it adds to an answer already given
             if room < 40 and parts:
                 break
             parts.append(_fit(ev.passage.text, room) + marker)
+            used.append(ev)
             budget -= len(parts[-1]) + (1 if len(parts) > 1 else 0)
-        return Draft(" ".join(parts), chosen[: len(parts)])
+        return Draft(" ".join(parts), used)
 
     def _second(self, query: Query, evidence: Sequence[Evidence]) -> Evidence | None:
         """A runner-up the model finds nearly as likely; or a second sentence that adds a topic
@@ -88,6 +94,26 @@ class ExtractiveAnswerer:
             if wanted & set(stems(following.text)):
                 return ranked.get(following.id) or Evidence(following, 0.0, 0.0)
         return None
+
+    def _leaning_on(
+        self, chosen: Sequence[Evidence], evidence: Sequence[Evidence]
+    ) -> Evidence | None:
+        """The sentence right after the first one when it opens by leaning on it ("This
+        system will allow …", "He also noted …"), unless already chosen: what a question asks
+        about the first sentence's subject is often said there, in words the question doesn't
+        share (on a tune set written by another hand, correct 0.764 → 0.798 and neighbour
+        questions 0.56 → 0.78; held-out correct unchanged, citation precision 0.706 → 0.651, as
+        it is quoted when it doesn't answer too). Quoted whole or not at all; a sentence that
+        only uses "this" later on ("… transform this partnership") is not quoted: on tune that
+        looser rule answered no more questions and cited more sentences that don't answer."""
+        following = self.next_passage(chosen[0].passage.id)
+        if following is None or not opens_leaning(words(following.text)):
+            return None
+        if following.id in {e.passage.id for e in chosen}:
+            return None
+        return next((e for e in evidence if e.passage.id == following.id), None) or Evidence(
+            following, 0.0, 0.0
+        )
 
     def _continuation(self, passage: Passage) -> list[Passage]:
         """The sentences after ``passage`` that each refer back to the one before them."""

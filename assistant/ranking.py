@@ -196,13 +196,17 @@ class _Views:
 _REFERRING = frozenset("this these those such it its they their them he his she her".split())
 
 
-def refers_back_to_before(sentence_words: Sequence[str]) -> bool:
-    """True when a sentence opens with a pronoun or "also", or uses "this/these/such …"."""
+def opens_leaning(sentence_words: Sequence[str]) -> bool:
+    """True when a sentence opens with a pronoun or determiner that points back ("This
+    system …", "It …") or has "also" among its first words ("He also noted …")."""
     head = sentence_words[:3]
-    return bool(
-        (head and head[0] in _REFERRING)
-        or "also" in head
-        or any(w in ("these", "this", "those", "such") for w in sentence_words)
+    return bool((head and head[0] in _REFERRING) or "also" in head)
+
+
+def refers_back_to_before(sentence_words: Sequence[str]) -> bool:
+    """True when a sentence opens leaning on the one before, or uses "this/these/such …"."""
+    return opens_leaning(sentence_words) or any(
+        w in ("these", "this", "those", "such") for w in sentence_words
     )
 
 

@@ -88,9 +88,11 @@ def test_an_english_follow_up_to_a_korean_question(assistant) -> None:
     earlier = assistant.ask(first)
     assert "Hanwha Ocean" in earlier.citations[0].text
     history = [Message("user", first), Message("assistant", earlier.answer)]
+    assert "cultural exports since 2016" in earlier.answer  # it leans on the first: quoted
     answer = assistant.ask("What else did he note?", history)
     assert answer.status == "answered", answer.reason
-    assert "cultural exports since 2016" in answer.citations[0].text
+    shown = {(c.start, c.end) for c in earlier.citations}
+    assert not shown & {(c.start, c.end) for c in answer.citations}
     assert "sanctions" in answer.search_query  # carried from the Korean turn's English answer
 
 

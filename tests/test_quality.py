@@ -61,7 +61,7 @@ def test_refusals_carry_no_sources_and_answers_are_short(
         if q.answerable is False:
             assert a.status == "not_found" and a.citations == []
         else:
-            assert len(a.answer) <= 400 and 1 <= len(a.citations) <= 2
+            assert len(a.answer) <= 400 and 1 <= len(a.citations) <= 3
             # every citation is referenced in the answer
             assert all(f"[{c.n}]" in a.answer for c in a.citations)
 
@@ -99,10 +99,13 @@ def test_what_else_skips_what_was_already_said(assistant) -> None:
     from assistant import Message
 
     history = [Message("user", first.question), Message("assistant", first.answer)]
+    # The sentence leaning on the first ("He also noted … cultural exports") is quoted with
+    # it, so the user has seen both: "what else" moves on to neither.
+    assert "cultural" in first.answer
     again = assistant.ask("What else did he note?", history)
     assert again.status == "answered"
-    assert "Hanwha" not in again.citations[0].text
-    assert "cultural" in again.answer
+    shown = {(c.start, c.end) for c in first.citations}
+    assert again.citations and not shown & {(c.start, c.end) for c in again.citations}
 
 
 @pytest.mark.parametrize(
@@ -119,9 +122,10 @@ def test_a_sentence_that_leans_on_the_answer_is_quoted_with_it(
     """What the question asks about the first sentence's subject is said in a later sentence
     that refers back to it: the answer quotes both, each cited."""
     answer = assistant.ask(question)
-    assert answer.status == "answered" and len(answer.citations) == 2
-    assert answer.citations[1].text.startswith(leaning)
-    assert answer.answer.endswith("[2]") and len(answer.answer) <= 400
+    assert answer.status == "answered" and 2 <= len(answer.citations) <= 3
+    assert any(c.text.startswith(leaning) for c in answer.citations[1:])
+    n = len(answer.citations)
+    assert answer.answer.endswith(f"[{n}]") and len(answer.answer) <= 400
 
 
 def test_words_the_documents_never_use_pull_towards_what_they_paraphrase(assistant) -> None:
