@@ -46,7 +46,12 @@ _NAMED_THINGS = (
     "corporation business shipbuilder event gathering summit person leader president minister "
     "official man woman name names"
 )
-_WHICH_NAME = re.compile(rf"\b(?:which|what)\s+(?:\w+\s+)?(?:{'|'.join(_NAMED_THINGS.split())})\b")
+_WHICH_NAME = re.compile(
+    rf"\b(?:which|what)\s+(?:\w+\s+)?(?:{'|'.join(_NAMED_THINGS.split())})(?:s|es)?\b"
+)
+#: Nouns that, asked for with "what is the …", want a number ("the *value* of the swap").
+_AMOUNTS = "value size amount cost price sum worth total"
+_WHAT_AMOUNT = re.compile(rf"\bwhat (?:is|was|are|were) the (?:{'|'.join(_AMOUNTS.split())})\b")
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ def expected_type(question: str) -> AnswerType | None:
     match = re.search(r"\bhow (?:many|much)\b(.*)", text)
     if match:
         return AnswerType("count", frozenset(topic_stems(match[1])[:2]))
+    if _WHAT_AMOUNT.search(text):
+        return AnswerType("count")
     if re.search(r"\b(?:when|what year|what date|what time|which year|since when)\b", text):
         return AnswerType("time")
     if re.search(r"\b(?:who|whom|where|full name|names? of)\b", text) or _WHICH_NAME.search(text):

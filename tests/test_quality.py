@@ -227,3 +227,16 @@ def test_as_well_asks_for_something_not_yet_given() -> None:
 
     assert analyse("Did they renew anything as well?").wants_new
     assert not analyse("How well did the talks go?").wants_new
+
+
+def test_plural_classes_and_amounts_ask_for_a_kind_of_answer() -> None:
+    """ "Which *ministers* signed …" wants names as "which minister" does, and "what is the
+    *value* of the swap" a number: a sentence without one doesn't answer them."""
+    from assistant.answer_type import answers_of, expected_type
+
+    ministers = expected_type("Which ministers signed the seven agreements?")
+    assert ministers is not None and ministers.kind == "name"
+    value = expected_type("What was the value of the currency swap?")
+    assert value is not None and value.kind == "count"
+    assert answers_of(value, "They also renewed a major won-yuan currency swap deal.") == []
+    assert answers_of(value, "The swap is worth 70 trillion won.") == ["70"]
