@@ -319,15 +319,23 @@ def build_chain(pipeline: Pipeline) -> Runnable[ChainInput, Answer]:
 
 
 def _merge(ranked: Sequence[Ranked]) -> Ranked:
-    """Several parts' rankings as one: each part's best first, then the rest, no repeats."""
+    """Several parts' rankings as one: each part's best not taken by an earlier part first
+    (one sentence a part, as multi-part questions are asked, even when two parts rank the
+    same sentence first), then the rest, no repeats."""
     seen: set[str] = set()
     evidence: list[Evidence] = []
-    for e in [r.evidence[0] for r in ranked if r.evidence] + [
-        e for r in ranked for e in r.evidence[1:]
-    ]:
+
+    def take(e: Evidence) -> None:
+        seen.add(e.passage.id)
+        evidence.append(e)
+
+    for r in ranked:
+        best = next((e for e in r.evidence if e.passage.id not in seen), None)
+        if best is not None:
+            take(best)
+    for e in (e for r in ranked for e in r.evidence):
         if e.passage.id not in seen:
-            seen.add(e.passage.id)
-            evidence.append(e)
+            take(e)
     first = ranked[0]
     return replace(first, evidence=evidence, probabilities=[e.score for e in evidence])
 

@@ -240,3 +240,13 @@ def test_plural_classes_and_amounts_ask_for_a_kind_of_answer() -> None:
     assert value is not None and value.kind == "count"
     assert answers_of(value, "They also renewed a major won-yuan currency swap deal.") == []
     assert answers_of(value, "The swap is worth 70 trillion won.")
+
+
+def test_two_parts_whose_best_sentence_is_the_same_cite_two_sentences(assistant) -> None:
+    """Both parts rank the "Xi expressed support …" sentence first; the first part takes it and
+    the second its next best, so the answer cites one sentence a part."""
+    answer = assistant.ask("What did Xi express about Lee's efforts, and what did he call for?")
+    assert answer.status == "answered", answer.reason
+    texts = [c.text for c in answer.citations]
+    assert texts[0].startswith("Xi expressed support"), texts
+    assert any("calling for continued strategic cooperation" in t for t in texts[1:]), texts
