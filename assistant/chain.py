@@ -23,13 +23,13 @@ from assistant.citations import Draft, number_citations
 from assistant.lexicon import Lexicon
 from assistant.multilingual import MultilingualSearch, analyse_multilingual
 from assistant.query import Query, SearchText, analyse, split_parts
-from assistant.question_words import without_markup
+from assistant.question_words import without_markup, without_preamble
 from assistant.ranking import AnswerModel, Features, Ranked, rank
 from assistant.retrieval import HybridRetriever
 from assistant.script import QUOTE_PHRASES, question_language, without_quote_phrase
 from assistant.spelling import Speller
 from assistant.types import Answer, Evidence, Message
-from vectorstore.analysis import normalize_for_match
+from vectorstore.analysis import normalize_for_match, stem
 
 NOT_FOUND = "The documents don't contain an answer to this question."
 #: Why a Korean, Chinese or Japanese question is refused when there is no multilingual search.
@@ -182,6 +182,7 @@ class Pipeline:
             query = analyse_multilingual(question, history, language)
             return ChainState(query=query, history=history, asked=question)
         asked, question = question, self.speller.correct(without_markup(question))
+        question = without_preamble(question, lambda w: stem(w) in self.retriever.lexical)
         state = ChainState(query=analyse(question, history), history=history, asked=asked)
         texts = split_parts(question)
         if len(texts) == 1:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
-from vectorstore.analysis import STOPWORDS, content_words, stem, words
+from vectorstore.analysis import STOPWORDS, content_words, stem, word_spans, words
 
 #: Verbs and nouns that frame a question ("what did X *say* about Y") rather than name its topic:
 #: searched for, but their absence from the documents says nothing about answerability.
@@ -57,6 +58,30 @@ def asked_class(text: str) -> list[str]:
                 break
             found.append(word)
     return found
+
+
+#: Words that open the question proper ("hey, *what* …", "quick question: *who* …").
+QUESTION_OPENERS = frozenset(
+    """what what's which who who's whom whose where where's when why how how's did does do
+    is are was were can could would will has have had should tell list name give describe
+    explain""".split()
+)
+#: Words before the question proper that may be chat, at most.
+PREAMBLE_WORDS = 3
+
+
+def without_preamble(text: str, used: Callable[[str], bool]) -> str:
+    """The question without the chat before it ("hello, how long …", "yo what did …", "quick
+    question: who …"): up to three words before the first word that opens a question, when
+    some are not function words ("And what …" has no chat) and none is a word the documents
+    use (``used``), which keeps a preamble that names the topic ("In the K-pop article,
+    who …"). Unchanged otherwise."""
+    spans = word_spans(text)
+    for i, (word, lo, _) in enumerate(spans[: PREAMBLE_WORDS + 1]):
+        if word in QUESTION_OPENERS:
+            chat = [w for w, _, _ in spans[:i] if w not in STOPWORDS]
+            return text[lo:] if chat and not any(used(w) for w in chat) else text
+    return text
 
 
 #: An HTML tag, and an element whose content is code, not text.

@@ -2,8 +2,9 @@
 
 A question word of four letters or more that is neither in the documents nor an English word
 (not a function word, and unknown to WordNet) is replaced by the document word one edit away
-(a letter deleted, added, changed or two swapped), the commonest when several are. Words that
-are in the documents or in English are never touched, so names and rare words stay as typed.
+(a letter deleted, added, changed or two swapped), the commonest when several are; a
+contraction typed without its apostrophe gets it back ("whats" → "what's"). Words that are in
+the documents or in English are never touched, so names and rare words stay as typed.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class Speller:
         lower = word.casefold()
         if lower in STOPWORDS or lower in self._counts or self._lexicon.senses(lower):
             return word
+        contracted = _with_apostrophe(lower)
+        if contracted:
+            return contracted
         found = {c for key in (lower, *_deletes(lower)) for c in self._by_delete.get(key, ())}
         found = {c for c in found if _one_edit(lower, c)}
         if not found:
@@ -55,6 +59,14 @@ class Speller:
     def correct(self, text: str) -> str:
         """``text`` with its misspelt words corrected (unchanged when none is)."""
         return _WORD.sub(lambda m: self.correct_word(m[0]), text)
+
+
+def _with_apostrophe(word: str) -> str | None:
+    """A contraction typed without its apostrophe ("whats" → "what's", "didnt" → "didn't"),
+    when one is a function word."""
+    return next(
+        (c for i in range(1, len(word)) if (c := f"{word[:i]}'{word[i:]}") in STOPWORDS), None
+    )
 
 
 def _one_edit(a: str, b: str) -> bool:

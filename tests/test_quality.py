@@ -250,3 +250,36 @@ def test_two_parts_whose_best_sentence_is_the_same_cite_two_sentences(assistant)
     texts = [c.text for c in answer.citations]
     assert texts[0].startswith("Xi expressed support"), texts
     assert any("calling for continued strategic cooperation" in t for t in texts[1:]), texts
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "hello, how long did the summit last?",
+        "hey whats the deal with the west sea",
+        "yo what did they sign",
+        "quick question: who did lee meet",
+    ],
+)
+def test_chat_before_the_question_is_not_searched(assistant, question: str) -> None:
+    """Greetings and fillers the documents never use ("hello", "yo", "quick question") are
+    chat, not topics they lack; the question is still shown as typed."""
+    answer = assistant.ask(question)
+    assert answer.status == "answered", answer.reason
+    assert answer.question == question
+
+
+def test_a_preamble_that_names_the_topic_or_only_joins_is_kept() -> None:
+    from assistant.question_words import without_preamble
+
+    used = {"lee", "xi"}.__contains__
+    assert without_preamble("Lee and Xi: what did they sign?", used).startswith("Lee")
+    assert without_preamble("And what else did they do?", used).startswith("And")
+    assert without_preamble("hey, what did they sign?", used) == "what did they sign?"
+
+
+def test_a_contraction_typed_without_its_apostrophe_gets_it_back(assistant) -> None:
+    speller = assistant.engine.pipeline.speller
+    assert speller.correct("whats the deal and didnt they sign") == (
+        "what's the deal and didn't they sign"
+    )
