@@ -2,9 +2,11 @@
 
 Classic factoid-QA answer typing: "How long …" wants a duration, "How many X …" a count of
 X, "When …"/"since when"/"what year" a time, "Who …", "Where …", "Which city / firm / sea …"
-and "full name" a name (of a person, place or organisation). A sentence *answers the type*
-when it holds such an answer that the question doesn't already contain: "Where was the APEC
-meeting held?" is answered by "… in Gyeongju", not by a sentence that only repeats "APEC".
+a name (of a person, place or organisation), and "the president's full name" a name written
+with a word of the question (a title, or the short name: "President Xi Jinping", "Lee Jae
+Myung") and two words more. A sentence *answers the type* when it holds such an answer that
+the question doesn't already contain: "Where was the APEC meeting held?" is answered by "… in
+Gyeongju", not by a sentence that only repeats "APEC".
 This is one feature of the answer model (:mod:`assistant.ranking`), not a rule on its own.
 """
 
@@ -60,6 +62,9 @@ class AnswerType:
     kind: str
     #: For counts: stems of the counted thing ("How many *agreements*").
     counted: frozenset[str] = frozenset()
+    #: For full names: stems of the question's words, one of which the text writes with the
+    #: name ("the Chinese *president*'s full name" → "President Xi Jinping").
+    titles: frozenset[str] = frozenset()
 
 
 def expected_type(question: str) -> AnswerType | None:
@@ -75,7 +80,9 @@ def expected_type(question: str) -> AnswerType | None:
         return AnswerType("count")
     if re.search(r"\b(?:when|what year|what date|what time|which year|since when)\b", text):
         return AnswerType("time")
-    if re.search(r"\b(?:who|whom|where|full name|names? of)\b", text) or _WHICH_NAME.search(text):
+    if re.search(r"\bfull names?\b", text):
+        return AnswerType("full_name", titles=frozenset(topic_stems(question)))
+    if re.search(r"\b(?:who|whom|where|names? of)\b", text) or _WHICH_NAME.search(text):
         return AnswerType("name")
     return None
 
@@ -89,6 +96,14 @@ def answers_of(answer_type: AnswerType, sentence: str) -> list[str]:
         return [m[0] for m in _TIME.finditer(sentence)]
     if kind == "name":  # a weekday or a month is a time, not a name ("on Tuesday")
         return [m[0] for m in _NAME.finditer(sentence) if m[0].casefold() not in _MONTHS]
+    if kind == "full_name":  # a name the question points at, and two words more
+        found = []
+        for m in _NAME.finditer(sentence):
+            run = m[0].split()
+            new = [w for w in run if stem(w.casefold()) not in answer_type.titles]
+            if len(new) >= 2 and len(new) < len(run):
+                found.append(" ".join(new))
+        return found
     if kind == "count":
         tokens = words(sentence)
         found = []

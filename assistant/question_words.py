@@ -42,11 +42,12 @@ _CLASS_WORDS = 2
 
 def asked_class(text: str) -> list[str]:
     """The words naming the class of the answer a "which/what X" question asks for ("Which
-    *city* …", "what *sort of atomic boats* …"): the answer names a member of the class, so the
-    documents need not use these words. Up to two words after "which"/"what" (and after "kind
-    of"), until a stopword ("What *did* …" asks for no class)."""
+    *city* …", "what *sort of atomic boats* …", "the president's *full name*"): the answer
+    names a member of the class, so the documents need not use these words. Up to two words
+    after "which"/"what" (and after "kind of"), until a stopword ("What *did* …" asks for no
+    class)."""
     tokens = words(text)
-    found: list[str] = []
+    found: list[str] = ["full", "name"] if "full name" in " ".join(tokens) else []
     for i, token in enumerate(tokens):
         if token not in ("which", "what"):
             continue

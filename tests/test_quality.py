@@ -283,3 +283,16 @@ def test_a_contraction_typed_without_its_apostrophe_gets_it_back(assistant) -> N
     assert speller.correct("whats the deal and didnt they sign") == (
         "what's the deal and didn't they sign"
     )
+
+
+@pytest.mark.parametrize(
+    "question", ["What is the Chinese president's full name?", "What is Lee's full name?"]
+)
+def test_a_full_name_is_the_long_form_of_a_name_the_question_points_at(
+    assistant, question: str
+) -> None:
+    """The article names each president in full once ("President Lee Jae Myung and President
+    Xi Jinping") and by the short name elsewhere ("President Lee raised …")."""
+    answer = assistant.ask(question)
+    assert answer.status == "answered", answer.reason
+    assert "Jae Myung" in answer.citations[0].text
