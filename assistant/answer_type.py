@@ -17,7 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from assistant.question_words import topic_stems
-from vectorstore.analysis import stem, stems, words
+from vectorstore.analysis import STOPWORDS, stem, stems, words
 
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -49,11 +49,11 @@ _NAMED_THINGS = (
     "official man woman name names"
 )
 _WHICH_NAME = re.compile(
-    rf"\b(?:which|what)\s+(?:\w+\s+)?(?:{'|'.join(_NAMED_THINGS.split())})(?:s|es)?\b"
+    rf"(?:which|what)\s+(?:\w+\s+)?(?:{'|'.join(_NAMED_THINGS.split())})(?:s|es)?\b"
 )
 #: Nouns that, asked for with "what is the …", want a number ("the *value* of the swap").
 _AMOUNTS = "value size amount cost price sum worth total"
-_WHAT_AMOUNT = re.compile(rf"\bwhat (?:is|was|are|were) the (?:{'|'.join(_AMOUNTS.split())})\b")
+_WHAT_AMOUNT = re.compile(rf"what (?:is|was|are|were) the (?:{'|'.join(_AMOUNTS.split())})\b")
 
 
 @dataclass(frozen=True)
@@ -67,22 +67,37 @@ class AnswerType:
     titles: frozenset[str] = frozenset()
 
 
+#: Where the question proper starts: its first question word decides the kind of answer.
+_QUESTION_WORD = re.compile(r"\b(?:since when|what|which|who|whom|whose|where|when|why|how)\b")
+_TIME_ASKED = re.compile(r"(?:when|what year|what date|what time|which year|since when)\b")
+
+
 def expected_type(question: str) -> AnswerType | None:
-    """The kind of answer the question asks for, when its wording says."""
+    """The kind of answer the question asks for, when its wording says: read at its first
+    question word ("Which topics came up *when* the talks turned to trade?" asks for no time),
+    save for "full name" and "names of", which ask for a name wherever they stand."""
     tokens = words(question)
     text = " ".join(tokens)
-    if re.search(r"\bhow long\b", text):
-        return AnswerType("duration")
-    match = re.search(r"\bhow (?:many|much)\b(.*)", text)
-    if match:
-        return AnswerType("count", frozenset(topic_stems(match[1])[:2]))
-    if _WHAT_AMOUNT.search(text):
-        return AnswerType("count")
-    if re.search(r"\b(?:when|what year|what date|what time|which year|since when)\b", text):
-        return AnswerType("time")
     if re.search(r"\bfull names?\b", text):
         return AnswerType("full_name", titles=frozenset(topic_stems(question)))
-    if re.search(r"\b(?:who|whom|where|names? of)\b", text) or _WHICH_NAME.search(text):
+    first = _QUESTION_WORD.search(text)
+    asked = text[first.start() :] if first else ""
+    if asked.startswith("how long"):
+        return AnswerType("duration")
+    match = re.match(r"how (many|much)\b\s*(\S*)(.*)", asked)
+    if match:
+        # "How many did they sign?" counts what the conversation named: any number will do.
+        # ("How much did tickets cost?" names what it measures after the verb.)
+        elided = match[1] == "many" and (not match[2] or match[2] in STOPWORDS)
+        counted = [] if elided else topic_stems(f"{match[2]} {match[3]}")[:2]
+        return AnswerType("count", frozenset(counted))
+    if _WHAT_AMOUNT.match(asked):
+        return AnswerType("count")
+    if _TIME_ASKED.match(asked):
+        return AnswerType("time")
+    if re.match(r"(?:who|whom|where)\b", asked) or _WHICH_NAME.match(asked):
+        return AnswerType("name")
+    if re.search(r"\bnames? of\b", text):
         return AnswerType("name")
     return None
 

@@ -296,3 +296,20 @@ def test_a_full_name_is_the_long_form_of_a_name_the_question_points_at(
     answer = assistant.ask(question)
     assert answer.status == "answered", answer.reason
     assert "Jae Myung" in answer.citations[0].text
+
+
+def test_the_first_question_word_decides_the_kind_of_answer() -> None:
+    """ "… *when* the talks turned to trade" is a clause, not a question for a time; "How many
+    did they sign?" counts what the conversation named, so any number answers it."""
+    from assistant.answer_type import expected_type
+    from assistant.query import split_parts
+
+    assert expected_type("Which topics came up when the talks turned to trade?") is None
+    assert expected_type("Can you tell me when the summit was?").kind == "time"
+    elided = expected_type("How many did they sign?")
+    assert elided.kind == "count" and not elided.counted
+    assert expected_type("How much did tickets cost?").counted == {"ticket", "cost"}
+    assert split_parts("Which firm was sanctioned, and since what year were exports curbed?") == [
+        "Which firm was sanctioned",
+        "since what year were exports curbed?",
+    ]
