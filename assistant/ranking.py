@@ -369,7 +369,11 @@ class Features:
 
     def _read(self, passage_id: str, text: str) -> _Views:
         own_words = words(text)
-        refers_back = refers_back_to_before(own_words)
+        # A sentence opening on a definite description ("The move came during …", "The
+        # company said …") is read with the sentence it points back to, as one opening on a
+        # pronoun is (blind set 0.639 → 0.674 correct, held-out summit 0.835 → 0.857; it
+        # answered one hard negative more on each of three tune sets).
+        refers_back = refers_back_to_before(own_words) or own_words[:1] == ["the"]
         before = self.before(passage_id) if refers_back else ""
         own = set(stems(text))
         return _Views(

@@ -18,11 +18,11 @@ import pytest
 from assistant import REPO_ROOT, Settings
 
 SETS = REPO_ROOT / "evaluation" / "sets"
-#: Measured 0.835 / 0.780 / 0.710 / 0.895 on summit.heldout, 0.892 / 0.649 / 0.667 on multidoc,
+#: Measured 0.857 / 0.780 / 0.710 / 0.842 on summit.heldout, 0.865 / 0.676 / 0.667 on multidoc,
 #: 0.906 / 0.719 / 0.667 on multilingual.heldout (Korean, Chinese, Japanese questions).
 FLOORS = {
-    "summit": ["correct=0.80", "hit@1=0.75", "refusal_rate=0.68", "followup_correct=0.84"],
-    "multidoc": ["correct=0.86", "hit@1=0.62", "refusal_rate=0.60"],
+    "summit": ["correct=0.82", "hit@1=0.75", "refusal_rate=0.68", "followup_correct=0.80"],
+    "multidoc": ["correct=0.83", "hit@1=0.64", "refusal_rate=0.60"],
     "multilingual": ["correct=0.87", "hit@1=0.70", "refusal_rate=0.65"],
 }
 
