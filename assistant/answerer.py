@@ -89,10 +89,9 @@ class ExtractiveAnswerer:
                 stems(candidate.passage.text)
             ):
                 return candidate
-        ranked = {e.passage.id: e for e in evidence}
         for following in continuation:
             if wanted & set(stems(following.text)):
-                return ranked.get(following.id) or Evidence(following, 0.0, 0.0)
+                return _as_evidence(following, evidence)
         return None
 
     def _leaning_on(
@@ -111,9 +110,7 @@ class ExtractiveAnswerer:
             return None
         if following.id in {e.passage.id for e in chosen}:
             return None
-        return next((e for e in evidence if e.passage.id == following.id), None) or Evidence(
-            following, 0.0, 0.0
-        )
+        return _as_evidence(following, evidence)
 
     def _continuation(self, passage: Passage) -> list[Passage]:
         """The sentences after ``passage`` that each refer back to the one before them."""
@@ -125,6 +122,14 @@ class ExtractiveAnswerer:
             chain.append(following)
             following = self.next_passage(following.id)
         return chain
+
+
+def _as_evidence(passage: Passage, evidence: Sequence[Evidence]) -> Evidence:
+    """The candidate holding ``passage`` (its scores), or the passage unscored when retrieval
+    didn't return it."""
+    return next((e for e in evidence if e.passage.id == passage.id), None) or Evidence(
+        passage, 0.0, 0.0
+    )
 
 
 def _fit(sentence: str, room: int) -> str:
