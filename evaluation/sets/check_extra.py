@@ -3,8 +3,9 @@
 
     python3 evaluation/sets/check_extra.py
 
-Checks summit_extra.tune.jsonl and summit_blind.jsonl (over korea_china_summit.txt) and
-multidoc_extra.tune.jsonl (over multidoc/corpus/<source>) line by line with the same checks
+Checks summit_extra.tune.jsonl, summit_blind.jsonl and summit_blind4.jsonl (over
+korea_china_summit.txt) and multidoc_extra.tune.jsonl and multidoc_blind4.jsonl (over
+multidoc/corpus/<source>) line by line with the same checks
 as the main sets (``check_and_split.check_item``), plus what only these files need: their id
 prefix, no id or question taken from the tune halves or the dev set, and one gold sentence a
 part. Prints every problem and exits 1 if there is any, else prints counts per kind and exits
@@ -15,6 +16,12 @@ It also checks multilingual_blind.jsonl (``check_multilingual_blind``): valid JS
 ``mb-`` ids, the question's script matches ``lang``, every gold an exact substring of the
 article inside one sentence, every must_include group answered by the gold sentence, and no
 gold on unanswerable lines. For id and question clashes it reads the multilingual tune files.
+multilingual_blind4.jsonl gets the same checks with ``ml4-`` ids, and may not copy the
+multilingual tune files or multilingual_blind.jsonl either.
+
+The fourth blind sets (``*_blind4.jsonl``) also need ids ``<prefix><kind>-NN`` (``ml4-<lang>-NN``),
+the kind counts of their brief, no question asked twice in one file, and may not copy any
+file treated as reference here (tune halves, dev set, extra sets, the first blind sets).
 """
 
 from __future__ import annotations
@@ -41,12 +48,49 @@ FILES = {
     "summit": HERE / "summit_extra.tune.jsonl",
     "multidoc": HERE / "multidoc_extra.tune.jsonl",
     "summit_blind": HERE / "summit_blind.jsonl",
+    "summit_blind4": HERE / "summit_blind4.jsonl",
+    "multidoc_blind4": HERE / "multidoc_blind4.jsonl",
 }
-ID_PREFIX = {"summit": "sx-", "multidoc": "mx-", "summit_blind": "sb-"}
+ID_PREFIX = {
+    "summit": "sx-",
+    "multidoc": "mx-",
+    "summit_blind": "sb-",
+    "summit_blind4": "sd-",
+    "multidoc_blind4": "md-",
+}
 #: Which set's rules (check_and_split.check_item) a file is checked with.
-SET_OF = {"summit_blind": "summit"}
+SET_OF = {"summit_blind": "summit", "summit_blind4": "summit", "multidoc_blind4": "multidoc"}
 #: Files whose questions summit_blind.jsonl must not copy, besides REFERENCE.
 BLIND_REFERENCE = [HERE / "summit_extra.tune.jsonl"]
+#: Files whose questions the fourth blind sets must not copy, besides REFERENCE: the extra
+#: sets and the first blind set.
+BLIND4_REFERENCE = [
+    HERE / "summit_extra.tune.jsonl",
+    HERE / "multidoc_extra.tune.jsonl",
+    HERE / "summit_blind.jsonl",
+]
+EXTRA_REFERENCE = {
+    "summit_blind": BLIND_REFERENCE,
+    "summit_blind4": BLIND4_REFERENCE,
+    "multidoc_blind4": BLIND4_REFERENCE,
+}
+#: Kind counts the fourth blind sets were written to; their ids read <prefix><kind>-NN.
+EXPECTED_KINDS = {
+    "summit_blind4": {
+        "paraphrase": 16,
+        "synonym": 12,
+        "category": 8,
+        "capital": 6,
+        "type": 12,
+        "neighbour": 8,
+        "multi-part": 8,
+        "chatty": 8,
+        "follow-up": 14,
+        "hard-negative": 16,
+        "unanswerable": 12,
+    },
+    "multidoc_blind4": {"multi-doc": 30, "hard-negative": 10, "unanswerable": 4},
+}
 #: Public files whose ids and questions must not be reused.
 REFERENCE = [
     HERE / "summit.tune.jsonl",
@@ -92,8 +136,13 @@ def _one_sentence_a_part(obj: dict, docs: dict[str, str], set_name: str) -> str 
 
 
 ML_BLIND = HERE / "multilingual_blind.jsonl"
+ML_BLIND4 = HERE / "multilingual_blind4.jsonl"
 #: Multilingual files whose ids and questions multilingual_blind.jsonl must not reuse.
 ML_REFERENCE = [HERE / "multilingual.tune.jsonl", HERE / "multilingual_extra.tune.jsonl"]
+#: ... and those multilingual_blind4.jsonl must not reuse.
+ML4_REFERENCE = [*ML_REFERENCE, ML_BLIND]
+#: Per language, the kinds multilingual_blind4.jsonl was written to.
+ML4_PER_LANG = {"multilingual": 6, "follow-up": 2, "hard-negative": 2, "unanswerable": 2}
 ML_KINDS = {"multilingual": True, "follow-up": True, "hard-negative": False, "unanswerable": False}
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
@@ -110,19 +159,32 @@ def _script_ok(lang: str, text: str) -> bool:
     }.get(lang, False)
 
 
-def check_multilingual_blind(docs: dict[str, str], errors: list[str]) -> Counter:
-    """Check multilingual_blind.jsonl over the summit article; return counts per (lang, kind)."""
+def check_multilingual_blind(
+    docs: dict[str, str],
+    errors: list[str],
+    path: Path = ML_BLIND,
+    prefix: str = "mb-",
+    reference: list[Path] = ML_REFERENCE,
+) -> Counter:
+    """Check a multilingual blind file (multilingual_blind.jsonl by default) over the summit
+    article; return counts per (lang, kind)."""
     doc = docs.get(SUMMIT_NAME, "")
     sents = sentences(doc)
-    ref_ids, ref_questions = _reference(ML_REFERENCE)
+    ref_ids, ref_questions = _reference(reference)
     seen: set[str] = set()
+    asked: set[tuple] = set()
     counts: Counter = Counter()
-    for n, _, obj in load_jsonl(ML_BLIND, errors):
-        where = f"{ML_BLIND.name}:{n} ({obj.get('id', '?')})"
+    for n, _, obj in load_jsonl(path, errors):
+        where = f"{path.name}:{n} ({obj.get('id', '?')})"
         oid, q, lang, kind = (obj.get(f) for f in ("id", "question", "lang", "kind"))
         counts[(lang, kind)] += 1
-        if not isinstance(oid, str) or not oid.startswith(f"mb-{lang}-"):
-            errors.append(f"{where}: id must start with 'mb-<lang>-'")
+        if isinstance(q, str):
+            key = (tuple(norm(h) for h in obj.get("history") or [] if isinstance(h, str)), norm(q))
+            if key in asked:
+                errors.append(f"{where}: the same question is asked twice in this file")
+            asked.add(key)
+        if not isinstance(oid, str) or not oid.startswith(f"{prefix}{lang}-"):
+            errors.append(f"{where}: id must start with '{prefix}<lang>-'")
         elif oid in seen or oid in ref_ids:
             errors.append(f"{where}: duplicate id")
         seen.add(oid)
@@ -170,6 +232,33 @@ def check_multilingual_blind(docs: dict[str, str], errors: list[str]) -> Counter
     return counts
 
 
+def _check_ml4_shape(counts: Counter, errors: list[str]) -> None:
+    """multilingual_blind4.jsonl: the kinds per language of its brief, and per language one
+    follow-up with an English history and one with a history in the question's language."""
+    for lang in ("ko", "zh", "ja"):
+        for kind, want in ML4_PER_LANG.items():
+            if counts[(lang, kind)] != want:
+                errors.append(
+                    f"{ML_BLIND4.name}: {lang} has {counts[(lang, kind)]} {kind}, want {want}"
+                )
+    history_langs: dict[str, list[str]] = {}
+    for _, _, obj in load_jsonl(ML_BLIND4, []):
+        if obj.get("kind") == "follow-up" and obj.get("history"):
+            text = " ".join(h for h in obj["history"] if isinstance(h, str))
+            lang = obj.get("lang")
+            same = isinstance(lang, str) and _script_ok(lang, text)
+            english = not (_HANGUL.search(text) or _KANA.search(text) or _HAN.search(text))
+            history_langs.setdefault(lang, []).append(
+                "same" if same else "en" if english else "other"
+            )
+    for lang in ("ko", "zh", "ja"):
+        if sorted(history_langs.get(lang, [])) != ["en", "same"]:
+            errors.append(
+                f"{ML_BLIND4.name}: {lang} follow-ups need one English history and one in "
+                f"{lang} (have {history_langs.get(lang, [])})"
+            )
+
+
 def main() -> int:
     errors: list[str] = []
     docs = load_corpus(errors)
@@ -177,10 +266,16 @@ def main() -> int:
     counts: dict[str, Counter] = {}
     for key, path in FILES.items():
         set_name = SET_OF.get(key, key)
-        extra = BLIND_REFERENCE if key == "summit_blind" else []
+        extra = EXTRA_REFERENCE.get(key, [])
         ref_ids, ref_questions = _reference([*REFERENCE, *extra])
         rows = load_jsonl(path, errors)
         counts[key] = Counter(o.get("kind") for _, _, o in rows)
+        for kind, want in EXPECTED_KINDS.get(key, {}).items():
+            if counts[key][kind] != want:
+                errors.append(f"{path.name}: {counts[key][kind]} {kind}, want {want}")
+        for kind in set(counts[key]) - set(EXPECTED_KINDS.get(key, counts[key])):
+            errors.append(f"{path.name}: kind {kind!r} not in its brief")
+        asked: set[tuple] = set()
         coverage: Counter = Counter()
         for n, _, obj in rows:
             found: list[str] = []
@@ -196,6 +291,17 @@ def main() -> int:
                 errors.append(f"{where}: id clashes with {ref_ids[oid]}")
             if isinstance(oid, str):
                 seen_ids.setdefault(oid, where)
+            if key in EXPECTED_KINDS and not (
+                isinstance(oid, str)
+                and re.fullmatch(rf"{re.escape(ID_PREFIX[key])}{obj.get('kind')}-\d\d", oid)
+            ):
+                errors.append(f"{where}: id must read {ID_PREFIX[key]}<kind>-NN")
+            q = obj.get("question")
+            if key in EXPECTED_KINDS and isinstance(q, str):
+                hist = tuple(norm(h) for h in obj.get("history") or [] if isinstance(h, str))
+                if (hist, norm(q)) in asked:
+                    errors.append(f"{where}: the same question is asked twice in this file")
+                asked.add((hist, norm(q)))
             for text in [obj.get("question", ""), *(obj.get("history") or [])]:
                 if isinstance(text, str) and norm(text) in ref_questions:
                     errors.append(f"{where}: copies a question of {ref_questions[norm(text)]}")
@@ -204,6 +310,8 @@ def main() -> int:
                 errors.append(f"{where}: {problem}")
 
     ml_counts = check_multilingual_blind(docs, errors)
+    ml4_counts = check_multilingual_blind(docs, errors, ML_BLIND4, "ml4-", ML4_REFERENCE)
+    _check_ml4_shape(ml4_counts, errors)
 
     if errors:
         print(f"{len(errors)} problem(s):")
@@ -214,9 +322,10 @@ def main() -> int:
         print(f"{FILES[key].name}: {sum(c.values())} questions, all valid")
         for k in sorted(c):
             print(f"  {k:<15}{c[k]:>4}")
-    print(f"{ML_BLIND.name}: {sum(ml_counts.values())} questions, all valid")
-    for (lang, k), v in sorted(ml_counts.items()):
-        print(f"  {lang} {k:<15}{v:>4}")
+    for path, c in ((ML_BLIND, ml_counts), (ML_BLIND4, ml4_counts)):
+        print(f"{path.name}: {sum(c.values())} questions, all valid")
+        for (lang, k), v in sorted(c.items()):
+            print(f"  {lang} {k:<15}{v:>4}")
     return 0
 
 
