@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Split the fourth blind sets once into a tune and a held-out half (standard library only).
+
+    python3 evaluation/sets/split_blind4.py
+
+The fourth blind sets were measured whole once, before anyone read them. Then each was split,
+by kind and a fixed seed, into ``<name>.tune.jsonl`` (read and fitted on) and
+``<name>.heldout.jsonl`` (reported only), so a blind measure outlives the first look. Each line
+carries its own history, so a follow-up moves with its conversation. Re-running gives
+identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+NAMES = ("summit_blind4", "multidoc_blind4", "multilingual_blind4")
+SEED = 2026
+
+
+def split(lines: list[str], seed: int = SEED) -> tuple[list[str], list[str]]:
+    """Half of each kind (the smaller half when odd) to tune, the rest to held-out."""
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for line in lines:
+        by_kind[json.loads(line)["kind"]].append(line)
+    rng = random.Random(seed)
+    tune: list[str] = []
+    heldout: list[str] = []
+    for kind in sorted(by_kind):
+        ordered = sorted(by_kind[kind], key=lambda line: json.loads(line)["id"])
+        rng.shuffle(ordered)
+        half = len(ordered) // 2
+        tune += ordered[:half]
+        heldout += ordered[half:]
+    return tune, heldout
+
+
+def main() -> None:
+    for name in NAMES:
+        lines = [
+            line if line.endswith("\n") else line + "\n"
+            for line in (HERE / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        tune, heldout = split(lines)
+        (HERE / f"{name}.tune.jsonl").write_text("".join(tune), encoding="utf-8")
+        (HERE / f"{name}.heldout.jsonl").write_text("".join(heldout), encoding="utf-8")
+        print(f"{name}: tune {len(tune)}, heldout {len(heldout)}")
+
+
+if __name__ == "__main__":
+    main()
