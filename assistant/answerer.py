@@ -3,9 +3,10 @@
 Every answerer follows :class:`Answerer`; retrieval, answerability and citation numbering
 (:mod:`assistant.citations`) are shared, so another answerer (an LLM) plugs in without
 touching them. The default, :class:`ExtractiveAnswerer`, needs no LLM: the answer is the best
-supporting sentence, plus a second one when it adds a topic word of the question that the
-first lacks, and the sentence after the first when it leans on it ("This …", "It also …"),
-each marked ``[n]``.
+supporting sentence, plus the runners-up the answer model finds nearly as likely (up to three
+sentences) or else a second one that adds a topic word of the question the first lacks, and
+the sentence after the first when it leans on it ("This …", "It also …"), each marked
+``[n]``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Protocol
 from assistant.citations import Draft
 from assistant.query import Query
 from assistant.ranking import opens_leaning, refers_back_to_before
+from assistant.script import QUOTE_PHRASES
 from assistant.types import Evidence, Passage
 from vectorstore.analysis import stems, words
 
@@ -40,9 +42,10 @@ class ExtractiveAnswerer:
     #: A second sentence that adds a word of the question must have this share of the first's
     #: similarity.
     second_min_ratio: float = 0.75
-    #: A runner-up the answer model finds nearly as likely (this share of the first's
-    #: probability) is quoted too: when two sentences compete, the answer shows both.
-    runner_up_ratio: float = 0.3
+    #: Runners-up the answer model finds nearly as likely (this share of the first's
+    #: probability) are quoted too, up to ``top_k`` sentences: when sentences compete, the
+    #: answer shows them, as a set that holds the answer more often than its first sentence.
+    runner_up_ratio: float = 0.15
     #: How many sentences after the first may still lean on it ("This …", "It also …").
     continuation_length: int = 2
 
@@ -50,13 +53,14 @@ class ExtractiveAnswerer:
         if not evidence:
             return Draft("", ())
         chosen = list(evidence[: max(query.parts, 1)])
-        second = self._second(query, evidence) if query.parts == 1 else None
-        if second is not None:
-            chosen.append(second)
+        if query.parts == 1:
+            chosen += self._runners_up(evidence) or self._second(query, evidence)
         leaning = self._leaning_on(chosen, evidence) if query.parts == 1 else None
         parts: list[str] = []
         used: list[Evidence] = []
-        budget = self.max_chars
+        # A Korean, Chinese or Japanese question's answer opens with a phrase saying it
+        # quotes English (the chain adds it): the quotes leave it room.
+        budget = self.max_chars - (len(QUOTE_PHRASES[query.language]) + 1 if query.language else 0)
         for ev in [*chosen, *([leaning] if leaning else [])]:
             marker = f" [{len(parts) + 1}]"
             room = budget - len(marker) - (1 if parts else 0)
@@ -69,18 +73,21 @@ class ExtractiveAnswerer:
             budget -= len(parts[-1]) + (1 if len(parts) > 1 else 0)
         return Draft(" ".join(parts), used)
 
-    def _second(self, query: Query, evidence: Sequence[Evidence]) -> Evidence | None:
-        """A runner-up the model finds nearly as likely; or a second sentence that adds a topic
-        word of the question (its own words, not the context carried into the search) that
-        the first lacks: a close runner-up, or a sentence after the first that leans on it
-        ("This system will allow …", "It also reflects …"), where what the question asks
-        about the first's subject is usually said."""
+    def _runners_up(self, evidence: Sequence[Evidence]) -> list[Evidence]:
+        """The candidates after the first that the model finds nearly as likely."""
+        bar = self.runner_up_ratio * evidence[0].score
+        return [e for e in evidence[1 : self.top_k] if e.score >= bar]
+
+    def _second(self, query: Query, evidence: Sequence[Evidence]) -> list[Evidence]:
+        """A second sentence that adds a topic word of the question (its own words, not the
+        context carried into the search) that the first lacks: a close runner-up, or a
+        sentence after the first that leans on it ("This system will allow …", "It also
+        reflects …"), where what the question asks about the first's subject is usually
+        said."""
         first = evidence[0]
-        if len(evidence) > 1 and evidence[1].score >= self.runner_up_ratio * first.score:
-            return evidence[1]
         wanted = query.topic_stems - set(stems(first.passage.text))
         if not wanted:
-            return None
+            return []
         continuation = self._continuation(first.passage)
         leaning = {p.id for p in continuation}
         for candidate in evidence[1 : self.top_k]:
@@ -88,11 +95,11 @@ class ExtractiveAnswerer:
             if (close or candidate.passage.id in leaning) and wanted & set(
                 stems(candidate.passage.text)
             ):
-                return candidate
+                return [candidate]
         for following in continuation:
             if wanted & set(stems(following.text)):
-                return _as_evidence(following, evidence)
-        return None
+                return [_as_evidence(following, evidence)]
+        return []
 
     def _leaning_on(
         self, chosen: Sequence[Evidence], evidence: Sequence[Evidence]
