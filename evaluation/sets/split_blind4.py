@@ -6,8 +6,12 @@
 The fourth blind sets were measured whole once, before anyone read them. Then each was split,
 by kind and a fixed seed, into ``<name>.tune.jsonl`` (read and fitted on) and
 ``<name>.heldout.jsonl`` (reported only), so a blind measure outlives the first look. Each line
-carries its own history, so a follow-up moves with its conversation. Re-running gives
-identical files.
+carries its own history, so it is asked the same way in either half (the lines of one
+conversation may fall on both sides). Re-running gives identical files.
+
+Not ``check_and_split.split`` (which also keeps a conversation's lines on one side): these
+halves were made with this function and the tune halves read before that was noticed, so
+re-splitting now would move questions already read into held-out.
 """
 
 from __future__ import annotations
