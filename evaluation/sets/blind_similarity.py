@@ -20,10 +20,12 @@ import difflib
 import json
 import re
 import sys
-import unicodedata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from check_and_split import norm  # noqa: E402  (the evaluator's normalisation, shared)
+
 ROOT = HERE.parent.parent
 NEW = [HERE / f"{n}_blind4.jsonl" for n in ("summit", "multidoc", "multilingual")]
 REFERENCE = [
@@ -45,11 +47,6 @@ STOP = set(
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
 # thresholds: flag when any one is reached
 JACCARD, CONTAIN, RATIO, BIGRAM = 0.5, 0.8, 0.75, 0.45
-
-
-def norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).replace("’", "'").casefold()
-    return " ".join(text.split())
 
 
 def words(text: str) -> set[str]:
