@@ -159,6 +159,23 @@ def _script_ok(lang: str, text: str) -> bool:
     }.get(lang, False)
 
 
+def _asked(obj: dict) -> tuple[tuple[str, ...], str]:
+    """A question with its history, normalised: the same question asked twice in one file
+    (after the same turns) has the same key."""
+    history = tuple(norm(h) for h in obj.get("history") or [] if isinstance(h, str))
+    question = obj.get("question")
+    return history, norm(question) if isinstance(question, str) else ""
+
+
+def _copies(obj: dict, ref_questions: dict[str, str]) -> list[str]:
+    """The reference files whose questions or history turns this line copies."""
+    return [
+        ref_questions[norm(text)]
+        for text in [obj.get("question", ""), *(obj.get("history") or [])]
+        if isinstance(text, str) and norm(text) in ref_questions
+    ]
+
+
 def check_multilingual_blind(
     docs: dict[str, str],
     errors: list[str],
@@ -179,10 +196,9 @@ def check_multilingual_blind(
         oid, q, lang, kind = (obj.get(f) for f in ("id", "question", "lang", "kind"))
         counts[(lang, kind)] += 1
         if isinstance(q, str):
-            key = (tuple(norm(h) for h in obj.get("history") or [] if isinstance(h, str)), norm(q))
-            if key in asked:
+            if _asked(obj) in asked:
                 errors.append(f"{where}: the same question is asked twice in this file")
-            asked.add(key)
+            asked.add(_asked(obj))
         if not isinstance(oid, str) or not oid.startswith(f"{prefix}{lang}-"):
             errors.append(f"{where}: id must start with '{prefix}<lang>-'")
         elif oid in seen or oid in ref_ids:
@@ -199,9 +215,7 @@ def check_multilingual_blind(
             and not (isinstance(history, list) and all(isinstance(h, str) and h for h in history))
         ):
             errors.append(f"{where}: history must be a list of strings, on follow-ups only")
-        for text in [q, *(history or [])]:
-            if isinstance(text, str) and norm(text) in ref_questions:
-                errors.append(f"{where}: copies a question of {ref_questions[norm(text)]}")
+        errors += [f"{where}: copies a question of {name}" for name in _copies(obj, ref_questions)]
         if obj.get("answerable") is not ML_KINDS[kind]:
             errors.append(f"{where}: answerable must be {ML_KINDS[kind]} for kind {kind}")
         gold, groups = obj.get("gold"), obj.get("must_include")
@@ -296,15 +310,12 @@ def main() -> int:
                 and re.fullmatch(rf"{re.escape(ID_PREFIX[key])}{obj.get('kind')}-\d\d", oid)
             ):
                 errors.append(f"{where}: id must read {ID_PREFIX[key]}<kind>-NN")
-            q = obj.get("question")
-            if key in EXPECTED_KINDS and isinstance(q, str):
-                hist = tuple(norm(h) for h in obj.get("history") or [] if isinstance(h, str))
-                if (hist, norm(q)) in asked:
+            if key in EXPECTED_KINDS and isinstance(obj.get("question"), str):
+                if _asked(obj) in asked:
                     errors.append(f"{where}: the same question is asked twice in this file")
-                asked.add((hist, norm(q)))
-            for text in [obj.get("question", ""), *(obj.get("history") or [])]:
-                if isinstance(text, str) and norm(text) in ref_questions:
-                    errors.append(f"{where}: copies a question of {ref_questions[norm(text)]}")
+                asked.add(_asked(obj))
+            copied = _copies(obj, ref_questions)
+            errors += [f"{where}: copies a question of {name}" for name in copied]
             problem = _one_sentence_a_part(obj, docs, set_name)
             if problem:
                 errors.append(f"{where}: {problem}")
