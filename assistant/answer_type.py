@@ -12,11 +12,13 @@ This is one feature of the answer model (:mod:`assistant.ranking`), not a rule o
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from assistant.question_words import topic_stems
+from assistant.lexicon import Lexicon
+from assistant.question_words import FULL_NAME, topic_stems, topic_terms
 from vectorstore.analysis import STOPWORDS, stem, stems, words
 
 _NUMBER_WORDS = (
@@ -53,7 +55,10 @@ _WHICH_NAME = re.compile(
 )
 #: Nouns that, asked for with "what is the …", want a number ("the *value* of the swap").
 _AMOUNTS = "value size amount cost price sum worth total"
-_WHAT_AMOUNT = re.compile(rf"what (?:is|was|are|were) the (?:{'|'.join(_AMOUNTS.split())})\b")
+#: ("what's the size" is read "what the size": the tokeniser drops the "'s".)
+_WHAT_AMOUNT = re.compile(
+    rf"whats? (?:(?:is|was|are|were) )?the (?:{'|'.join(_AMOUNTS.split())})\b"
+)
 
 
 @dataclass(frozen=True)
@@ -62,14 +67,33 @@ class AnswerType:
     kind: str
     #: For counts: stems of the counted thing ("How many *agreements*").
     counted: frozenset[str] = frozenset()
+    #: The counted thing's words, the first of which a sentence may count in other words
+    #: ("How many *deals*" → "seven *agreements*") when a lexicon is at hand
+    #: (:func:`answers_of`).
+    counted_words: tuple[str, ...] = ()
     #: For full names: stems of the question's words, one of which the text writes with the
     #: name ("the Chinese *president*'s full name" → "President Xi Jinping").
     titles: frozenset[str] = frozenset()
 
 
+#: Asking for a count or a length by its noun: "*what was the number of* pacts …", or in a
+#: terse question with no question word, "*number of* pacts inked afterwards?", "*length of*
+#: the sit-down": read as "how many" and "how long" (the count's groups line up with the
+#: "how many" match's: nothing elided, the counted word, the rest).
+_ASKS_THE = r"(?:(?:what|which)s?(?: (?:is|was|are|were))? )?(?:the )?(?:total )?"
+_NUMBER_OF = re.compile(rf"{_ASKS_THE}()number of\s+(\S*)(.*)")
+_LENGTH_OF = re.compile(rf"{_ASKS_THE}(?:length|duration) of\b")
+#: A count's noun follows its number within this many words, before any other function word
+#: ("seven liquefied natural gas LNG *carriers*"; not "100-minute summit between President
+#: *Lee*").
+_COUNTED_WITHIN = 6
+#: Function words inside a count or an amount ("$350 billion *in* investment", "seven *of*
+#: the ships").
+_AMOUNT_LINKS = frozenset({"in", "of"})
+
 #: Where the question proper starts: its first question word decides the kind of answer.
 _QUESTION_WORD = re.compile(r"\b(?:since when|what|which|who|whom|whose|where|when|why|how)\b")
-_TIME_ASKED = re.compile(r"(?:when|what year|what date|what time|which year|since when)\b")
+_TIME_ASKED = re.compile(r"(?:when|since when|(?:what|which) (?:year|month|day|date|time))\b")
 
 
 def expected_type(question: str) -> AnswerType | None:
@@ -78,19 +102,24 @@ def expected_type(question: str) -> AnswerType | None:
     save for "full name" and "names of", which ask for a name wherever they stand."""
     tokens = words(question)
     text = " ".join(tokens)
-    if re.search(r"\bfull names?\b", text):
+    if FULL_NAME.search(text):
         return AnswerType("full_name", titles=frozenset(topic_stems(question)))
     first = _QUESTION_WORD.search(text)
     asked = text[first.start() :] if first else ""
-    if asked.startswith("how long"):
+
+    def by_noun(pattern: re.Pattern[str]) -> re.Match[str] | None:
+        """At the question word, or anywhere in a question without one."""
+        return pattern.match(asked) if first else pattern.search(text)
+
+    if asked.startswith("how long") or by_noun(_LENGTH_OF):
         return AnswerType("duration")
-    match = re.match(r"how (many|much)\b\s*(\S*)(.*)", asked)
+    match = re.match(r"how (?:(many)|much)\b\s*(\S*)(.*)", asked) or by_noun(_NUMBER_OF)
     if match:
         # "How many did they sign?" counts what the conversation named: any number will do.
         # ("How much did tickets cost?" names what it measures after the verb.)
-        elided = match[1] == "many" and (not match[2] or match[2] in STOPWORDS)
-        counted = [] if elided else topic_stems(f"{match[2]} {match[3]}")[:2]
-        return AnswerType("count", frozenset(counted))
+        elided = bool(match[1]) and (not match[2] or match[2] in STOPWORDS)
+        counted = [] if elided else list(topic_terms(f"{match[2]} {match[3]}").items())[:2]
+        return AnswerType("count", frozenset(s for s, _ in counted), tuple(w for _, w in counted))
     if _WHAT_AMOUNT.match(asked):
         return AnswerType("count")
     if _TIME_ASKED.match(asked):
@@ -102,8 +131,9 @@ def expected_type(question: str) -> AnswerType | None:
     return None
 
 
-def answers_of(answer_type: AnswerType, sentence: str) -> list[str]:
-    """The answers of the asked-for kind that ``sentence`` offers (empty: none)."""
+def answers_of(answer_type: AnswerType, sentence: str, lexicon: Lexicon | None = None) -> list[str]:
+    """The answers of the asked-for kind that ``sentence`` offers (empty: none). A count is a
+    number followed by the counted thing, or, with a ``lexicon``, by a word that means it."""
     kind = answer_type.kind
     if kind == "duration":
         return [m[0] for m in _DURATION.finditer(sentence)]
@@ -124,18 +154,34 @@ def answers_of(answer_type: AnswerType, sentence: str) -> list[str]:
         found = []
         for i, token in enumerate(tokens):
             if re.fullmatch(_NUMBER, token):
-                near = {stem(t) for t in tokens[i + 1 : i + 4]}
-                if not answer_type.counted or near & answer_type.counted:
+                after = list(
+                    itertools.takewhile(
+                        lambda t: t not in STOPWORDS or t in _AMOUNT_LINKS,
+                        tokens[i + 1 : i + 1 + _COUNTED_WITHIN],
+                    )
+                )
+                if (
+                    not answer_type.counted
+                    or {stem(t) for t in after} & answer_type.counted
+                    or (
+                        lexicon is not None
+                        and answer_type.counted_words
+                        and lexicon.matches(answer_type.counted_words[0], after)
+                    )
+                ):
                     found.append(token)
         return found
     return []
 
 
 def offers_new_answer(
-    answer_type: AnswerType, sentence: str, question_stems: Collection[str]
+    answer_type: AnswerType,
+    sentence: str,
+    question_stems: Collection[str],
+    lexicon: Lexicon | None = None,
 ) -> bool:
     """True when ``sentence`` holds an answer of the asked-for kind that isn't in the question."""
     return any(
         not set(stems(answer)) <= set(question_stems) or not stems(answer)
-        for answer in answers_of(answer_type, sentence)
+        for answer in answers_of(answer_type, sentence, lexicon)
     )

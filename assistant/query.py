@@ -183,14 +183,15 @@ def _quoted_answer(following: Sequence[Message]) -> str:
 _JOINED = re.compile(
     r"(?:,\s*|\s+)(?:and|&)\s+(?=(?:(?:since|in|for|by|from|to|at|on|with)\s+)?"
     r"(?:what|which|who|whom|whose|where|when|why|how|did|does|do|"
-    r"is|are|was|were|has|have|had|can|will)\b)",
+    r"is|are|was|were|has|have|had|can|will|(?:the\s+)?(?:number|length|names?)\s+of)\b)",
     re.IGNORECASE,
 )
 
 
 def split_parts(question: str) -> list[str]:
     """The questions a question joins with "and" ("Which city hosted it and which sea was
-    discussed?" → two; "…, and since what year …" too); one part when it asks one thing."""
+    discussed?" → two; "…, and since what year …" and "…, and number of pacts signed?"
+    too); one part when it asks one thing."""
     parts = [p.strip(" ,") for p in _JOINED.split(question)]
     return [p for p in parts if topic_words(p) or len(parts) == 1] or [question]
 

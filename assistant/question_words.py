@@ -40,6 +40,10 @@ _CLASS_OF = frozenset("kind kinds sort sorts type types".split())
 _CLASS_WORDS = 2
 
 
+#: Asking for a name's long form ("his *full name*", "*whole name*"), in lower-cased words.
+FULL_NAME = re.compile(r"\b(?:full|whole|complete) names?\b")
+
+
 def asked_class(text: str) -> list[str]:
     """The words naming the class of the answer a "which/what X" question asks for ("Which
     *city* …", "what *sort of atomic boats* …", "the president's *full name*"): the answer
@@ -47,7 +51,8 @@ def asked_class(text: str) -> list[str]:
     after "which"/"what" (and after "kind of"), until a stopword ("What *did* …" asks for no
     class)."""
     tokens = words(text)
-    found: list[str] = ["full", "name"] if "full name" in " ".join(tokens) else []
+    full_name = FULL_NAME.search(" ".join(tokens))
+    found: list[str] = full_name[0].split() if full_name else []
     for i, token in enumerate(tokens):
         if token not in ("which", "what"):
             continue

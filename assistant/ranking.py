@@ -344,7 +344,10 @@ class Features:
                     share([t in self.document_stems(e.passage.source) for t in terms]),
                     float(v.refers_back),
                     float(wanted is not None),
-                    float(wanted is not None and offers_new_answer(wanted, v.text, question_stems)),
+                    float(
+                        wanted is not None
+                        and offers_new_answer(wanted, v.text, question_stems, self.lexicon)
+                    ),
                     len(v.own - question_stems) / max(len(v.own), 1),
                     float(bool(query.set_aside & v.own)),
                     unknown,

@@ -200,12 +200,19 @@ def test_a_weekday_is_a_time_not_a_name_and_may_is_not_a_month() -> None:
 def test_the_class_a_question_asks_for_is_not_a_word_the_documents_must_use() -> None:
     """ "Which *city*" is answered by "Gyeongju": the class word is what the answer is a
     member of, not a topic the text must name; "What did …" asks for no class."""
+    from assistant.answer_type import expected_type
     from assistant.question_words import asked_class
 
     assert asked_class("Which city was it in?") == ["city"]
     assert asked_class("What sort of atomic boats does Korea want?") == ["atomic", "boats"]
     assert asked_class("Which organisation's gathering was it?")[0] == "organisation"
     assert asked_class("What did the two countries sign?") == []
+    # "whole name" asks for the long form of a name, as "full name" does
+    assert asked_class("the korean guy is Lee something - what's his whole name?") == [
+        "whole",
+        "name",
+    ]
+    assert expected_type("what's his whole name?").kind == "full_name"
 
 
 def test_context_chains_through_a_follow_up_that_names_its_own_topic(assistant) -> None:
@@ -243,6 +250,38 @@ def test_plural_classes_and_amounts_ask_for_a_kind_of_answer() -> None:
     assert value is not None and value.kind == "count"
     assert answers_of(value, "They also renewed a major won-yuan currency swap deal.") == []
     assert answers_of(value, "The swap is worth 70 trillion won.")
+
+
+def test_a_count_asked_by_its_noun_and_counted_in_other_words() -> None:
+    """Terse questions ask "number of pacts …", "what's the size …", "length of the talks":
+    counts and durations as "how many" and "how long" are. A count of *deals* is answered by
+    "seven *agreements*" (WordNet: a deal is an agreement); a number before other nouns counts
+    none of them, and a question word before "number of" still decides the kind."""
+    from assistant.answer_type import answers_of, expected_type
+    from assistant.lexicon import load_lexicon
+
+    lexicon = load_lexicon()
+    deals = expected_type("number of deals signed once the Lee-Xi talks ended?")
+    assert deals is not None and deals.kind == "count" and deals.counted == {"deal", "sign"}
+    assert expected_type("What was the total number of agreements?").kind == "count"
+    assert expected_type("what's the size of that currency deal").kind == "count"
+    assert expected_type("What was the length of the Lee–Xi summit?").kind == "duration"
+    signed = "After the summit, both nations signed seven agreements covering innovation."
+    assert answers_of(deals, signed) == []
+    assert answers_of(deals, signed, lexicon) == ["seven"]
+    lead = "The move came during a 100-minute summit between President Lee and President Xi."
+    assert answers_of(deals, lead, lexicon) == []
+    since = expected_type("Since when has the number of fishing boats near Incheon grown?")
+    assert since is not None and since.kind == "time"
+    carriers = expected_type("How many LNG carriers did Hanwha Ocean win an order to build?")
+    order = "It won an order to build seven liquefied natural gas (LNG) carriers."
+    assert answers_of(carriers, order) == ["seven"]
+    pledge = expected_type("How much investment did Seoul pledge?")
+    assert answers_of(pledge, "Seoul pledged $350 billion in investment.")[0] == "350"
+    meetings = expected_type("How many times had Lee and Xi met before?")
+    assert answers_of(meetings, lead, lexicon) == []
+    workers = expected_type("How many people work at the memory plant?")
+    assert answers_of(workers, "The plant will house seven production lines.", lexicon) == []
 
 
 def test_two_parts_whose_best_sentence_is_the_same_cite_two_sentences(assistant) -> None:
