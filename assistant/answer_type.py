@@ -77,12 +77,13 @@ class AnswerType:
     titles: frozenset[str] = frozenset()
 
 
+#: "How many …" / "How much …": the counted word and the rest of the question.
+_HOW_MANY = re.compile(r"how (?:(?P<many>many)|much)\b\s*(?P<word>\S*)(?P<rest>.*)")
 #: Asking for a count or a length by its noun: "*what was the number of* pacts …", or in a
 #: terse question with no question word, "*number of* pacts inked afterwards?", "*length of*
-#: the sit-down": read as "how many" and "how long" (the count's groups line up with the
-#: "how many" match's: nothing elided, the counted word, the rest).
+#: the sit-down": read as "how many" and "how long".
 _ASKS_THE = r"(?:(?:what|which)s?(?: (?:is|was|are|were))? )?(?:the )?(?:total )?"
-_NUMBER_OF = re.compile(rf"{_ASKS_THE}()number of\s+(\S*)(.*)")
+_NUMBER_OF = re.compile(rf"{_ASKS_THE}number of\s+(?P<word>\S*)(?P<rest>.*)")
 _LENGTH_OF = re.compile(rf"{_ASKS_THE}(?:length|duration) of\b")
 #: A count's noun follows its number within this many words, before any other function word
 #: ("seven liquefied natural gas LNG *carriers*"; not "100-minute summit between President
@@ -114,12 +115,13 @@ def expected_type(question: str) -> AnswerType | None:
 
     if asked.startswith("how long") or by_noun(_LENGTH_OF):
         return AnswerType("duration")
-    match = re.match(r"how (?:(many)|much)\b\s*(\S*)(.*)", asked) or by_noun(_NUMBER_OF)
+    match = _HOW_MANY.match(asked) or by_noun(_NUMBER_OF)
     if match:
         # "How many did they sign?" counts what the conversation named: any number will do.
         # ("How much did tickets cost?" names what it measures after the verb.)
-        elided = bool(match[1]) and (not match[2] or match[2] in STOPWORDS)
-        counted = [] if elided else list(topic_terms(f"{match[2]} {match[3]}").items())[:2]
+        word, rest = match["word"], match["rest"]
+        elided = bool(match.groupdict().get("many")) and (not word or word in STOPWORDS)
+        counted = [] if elided else list(topic_terms(f"{word} {rest}").items())[:2]
         return AnswerType("count", frozenset(s for s, _ in counted), tuple(w for _, w in counted))
     if _WHAT_AMOUNT.match(asked):
         return AnswerType("count")
