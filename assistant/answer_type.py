@@ -27,17 +27,39 @@ _NUMBER_WORDS = (
     "twenty thirty forty fifty hundred thousand million billion trillion dozen several"
 ).split()
 _NUMBER = r"(?:\d[\d,.]*|" + "|".join(_NUMBER_WORDS) + r")"
+#: An ordinal counts too: "China had installed a *third* steel structure" says how many.
+_ORDINAL = (
+    r"(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+    r"eleventh|twelfth)"
+)
 _UNIT = r"(?:second|minute|hour|day|week|month|year|decade)s?"
-_DURATION = re.compile(rf"\b{_NUMBER}[- ]?{_UNIT}\b|\b{_UNIT}-long\b", re.IGNORECASE)
 _MONTHS = (
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday"
 ).split()
+_YEAR = r"\b(?:1[89]\d\d|20\d\d)\b"
+#: A length of time: "90-minute", "a decade", "two-day", or how long since a start ("How long
+#: has that been the case?" — "since 2016").
+_DURATION = re.compile(
+    rf"\b{_NUMBER}[- ]?{_UNIT}\b|\ban? (?:minute|hour|day|week|month|year|decade)\b|"
+    rf"\b{_UNIT}-long\b|"
+    rf"\bsince (?:{_YEAR}|(?-i:{'|'.join(m.capitalize() for m in _MONTHS[:12])})\b)",
+    re.IGNORECASE,
+)
 #: A year, a month or weekday as a name (capitalised: "it *may* help" is no date), or a
 #: relative day.
 _TIME = re.compile(
-    r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:" + "|".join(m.capitalize() for m in _MONTHS) + r")\b|"
+    _YEAR + r"|\b(?:" + "|".join(m.capitalize() for m in _MONTHS) + r")\b|"
     r"\b(?i:yesterday|today|tomorrow|tonight|last (?:week|month|year)|next (?:week|month|year))\b"
+)
+#: A sum of money: a number with a currency sign before it or a currency after it ("$350
+#: billion", "about 2.3 trillion won").
+_MAGNITUDE = r"(?:\s(?:hundred|thousand|million|billion|trillion))?"
+_MONEY = re.compile(
+    rf"[$€£¥₩]\s?{_NUMBER}{_MAGNITUDE}|"
+    rf"\b{_NUMBER}{_MAGNITUDE}\s(?:won|yuan|renminbi|yen|dollars?|euros?|pounds?)\b|"
+    rf"\b(?:USD|KRW|CNY|RMB|JPY|EUR|GBP)\s?{_NUMBER}{_MAGNITUDE}",
+    re.IGNORECASE,
 )
 #: A proper name: capitalised words (or an acronym) after the sentence's first word.
 _NAME = re.compile(
@@ -64,7 +86,7 @@ _WHAT_AMOUNT = re.compile(
 
 @dataclass(frozen=True)
 class AnswerType:
-    #: ``duration``, ``count``, ``time`` or ``name``.
+    #: ``duration``, ``count``, ``money``, ``time``, ``name`` or ``full_name``.
     kind: str
     #: For counts: stems of the counted thing ("How many *agreements*").
     counted: frozenset[str] = frozenset()
@@ -118,9 +140,11 @@ def expected_type(question: str) -> AnswerType | None:
     match = _HOW_MANY.match(asked) or by_noun(_NUMBER_OF)
     if match:
         # "How many did they sign?" counts what the conversation named: any number will do.
-        # ("How much did tickets cost?" names what it measures after the verb.)
+        # "How much is the order worth?", "How much did tickets cost?" ask for a sum of money.
         word, rest = match["word"], match["rest"]
-        elided = bool(match.groupdict().get("many")) and (not word or word in STOPWORDS)
+        elided = not word or word in STOPWORDS
+        if elided and not match.groupdict().get("many"):
+            return AnswerType("money")
         counted = [] if elided else list(topic_terms(f"{word} {rest}").items())[:2]
         return AnswerType("count", frozenset(s for s, _ in counted), tuple(w for _, w in counted))
     if _WHAT_AMOUNT.match(asked):
@@ -152,11 +176,13 @@ def answers_of(answer_type: AnswerType, sentence: str, lexicon: Lexicon | None =
             if len(new) >= 2 and len(new) < len(run):
                 found.append(" ".join(new))
         return found
+    if kind == "money":
+        return [m[0] for m in _MONEY.finditer(sentence)]
     if kind == "count":
         tokens = words(sentence)
         found = []
         for i, token in enumerate(tokens):
-            if re.fullmatch(_NUMBER, token):
+            if re.fullmatch(_NUMBER, token) or re.fullmatch(_ORDINAL, token):
                 after = list(
                     itertools.takewhile(
                         lambda t: t not in STOPWORDS or t in _AMOUNT_LINKS,

@@ -284,6 +284,30 @@ def test_a_count_asked_by_its_noun_and_counted_in_other_words() -> None:
     assert answers_of(workers, "The plant will house seven production lines.", lexicon) == []
 
 
+def test_a_sum_an_ordinal_and_a_time_since_answer_how_much_how_many_and_how_long() -> None:
+    """ "How much is the order worth?" asks for money, which any number doesn't give; "a *third*
+    steel structure" says how many there are; "since 2016" and "a decade" say how long."""
+    from assistant.answer_type import answers_of, expected_type
+
+    worth = expected_type("How much is Hanwha Ocean's new LNG carrier order worth?")
+    assert worth is not None and worth.kind == "money"
+    order = "It won an order worth about 2.3 trillion won ($1.6 billion) on Tuesday."
+    assert answers_of(worth, order) == ["2.3 trillion won", "$1.6 billion"]
+    assert answers_of(worth, "Starlight Avenue performed before 40,000 fans.") == []
+    assert expected_type("How much investment did Seoul pledge?").kind == "count"
+    structures = expected_type("How many steel structures has China now installed?")
+    third = "China had installed a third steel structure in a jointly managed fishing zone."
+    assert answers_of(structures, third) == ["third"]
+    assert answers_of(structures, "The second stage of the free trade agreement.") == []
+    since = expected_type("How long has that been the case?")
+    assert since is not None and since.kind == "duration"
+    assert answers_of(since, "He noted restrictions on cultural exports since 2016.") == [
+        "since 2016"
+    ]
+    assert answers_of(since, "The limits lasted for nearly a decade.") == ["a decade"]
+    assert answers_of(since, "They discussed the second stage.") == []
+
+
 def test_two_parts_whose_best_sentence_is_the_same_cite_two_sentences(assistant) -> None:
     """Both parts rank the "Xi expressed support …" sentence first; the first part takes it and
     the second its next best, so the answer cites one sentence a part."""
