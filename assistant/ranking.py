@@ -196,11 +196,23 @@ class _Views:
 _REFERRING = frozenset("this these those such it its they their them he his she her".split())
 
 
+#: Pronouns that, as a sentence's subject, stand for someone named before.
+_SUBJECT_PRONOUNS = frozenset("it they he she".split())
+#: How far into a sentence its subject may come after an opening phrase ("Despite
+#: differences, *they* agreed …").
+_SUBJECT_WITHIN = 4
+
+
 def opens_leaning(sentence_words: Sequence[str]) -> bool:
     """True when a sentence opens with a pronoun or determiner that points back ("This
-    system …", "It …") or has "also" among its first words ("He also noted …")."""
+    system …", "It …"), has "also" among its first words ("He also noted …"), or has a
+    pronoun for its subject after a short opening phrase ("Despite differences, they …")."""
     head = sentence_words[:3]
-    return bool((head and head[0] in _REFERRING) or "also" in head)
+    return bool(
+        (head and head[0] in _REFERRING)
+        or "also" in head
+        or _SUBJECT_PRONOUNS & set(sentence_words[:_SUBJECT_WITHIN])
+    )
 
 
 def refers_back_to_before(sentence_words: Sequence[str]) -> bool:

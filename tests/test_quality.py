@@ -114,6 +114,11 @@ def test_what_else_skips_what_was_already_said(assistant) -> None:
         # Two sentences on: "… communication channel. This system will … It also reflects …"
         ("What does reopening the communication channel reflect?", "It also reflects"),
         ("How did Xi react to Seoul's plan for denuclearization?", "Xi expressed support"),
+        # its subject a pronoun after an opening phrase: "Despite differences, they agreed …"
+        (
+            "After talking about the West Sea and the submarines, what did the leaders agree?",
+            "Despite differences, they agreed",
+        ),
     ],
 )
 def test_a_sentence_that_leans_on_the_answer_is_quoted_with_it(
