@@ -145,7 +145,7 @@ def expected_type(question: str) -> AnswerType | None:
         elided = not word or word in STOPWORDS
         if elided and not match.groupdict().get("many"):
             return AnswerType("money")
-        counted = [] if elided else list(topic_terms(f"{word} {rest}").items())[:2]
+        counted = [] if elided else _counted_terms(f"{word} {rest}")
         return AnswerType("count", frozenset(s for s, _ in counted), tuple(w for _, w in counted))
     if _WHAT_AMOUNT.match(asked):
         return AnswerType("count")
@@ -156,6 +156,15 @@ def expected_type(question: str) -> AnswerType | None:
     if re.search(r"\bnames? of\b", text):
         return AnswerType("name")
     return None
+
+
+def _counted_terms(phrase: str) -> list[tuple[str, str]]:
+    """(stem, word) of what a count counts: the noun phrase that opens ``phrase``, up to its
+    first function word ("How many *priorities* did the APEC ministers set out?" counts
+    priorities, not APEC), at most two words ("*steel structures*", "*times*")."""
+    noun_phrase = " ".join(itertools.takewhile(lambda t: t not in STOPWORDS, words(phrase)))
+    terms = topic_terms(noun_phrase) or {stem(w): w for w in words(noun_phrase)}
+    return list(terms.items())[:2]
 
 
 def answers_of(answer_type: AnswerType, sentence: str, lexicon: Lexicon | None = None) -> list[str]:

@@ -287,6 +287,10 @@ def test_a_count_asked_by_its_noun_and_counted_in_other_words() -> None:
     assert answers_of(meetings, lead, lexicon) == []
     workers = expected_type("How many people work at the memory plant?")
     assert answers_of(workers, "The plant will house seven production lines.", lexicon) == []
+    # what is counted is the noun phrase after "how many", not a word of the rest
+    priorities = expected_type("How many priorities did the APEC ministers' statement set out?")
+    assert answers_of(priorities, "Ministers from the 21 APEC economies met on Jeju.") == []
+    assert answers_of(priorities, "The statement set out seven priorities.") == ["seven"]
 
 
 def test_a_sum_an_ordinal_and_a_time_since_answer_how_much_how_many_and_how_long() -> None:
