@@ -17,8 +17,9 @@ FRAMING_WORDS = frozenset(
     state stated claim claimed get got make made give gave go went come came take took know known
     thing things way ways kind kinds type types name named anything something one ones two
     article text document documents report reported according place long end purpose reason
-    time times main key happen well write writes wrote written""".split()
+    time times main key happen well write writes wrote written last lasted""".split()
 )
+FRAMING_STEMS = frozenset(stem(w) for w in FRAMING_WORDS)
 #: Words that make a question lean on the conversation (and a sentence on the one before it).
 ANAPHORS = frozenset(
     "he him his she her hers they them their theirs it its this that these those there then "

@@ -23,6 +23,7 @@ import numpy as np
 from assistant.answer_type import offers_new_answer
 from assistant.lexicon import Lexicon
 from assistant.query import Query, SearchText
+from assistant.question_words import FRAMING_STEMS
 from assistant.types import Evidence
 from vectorstore.analysis import Acronyms, stem, stems, words
 from vectorstore.lexical import BM25Index
@@ -54,6 +55,7 @@ FEATURES = (
     "absent_terms",
     "unmatched",
     "absent_pull",
+    "beyond_lead",
 )
 #: What the decision to answer looks at: the ranker's best probability, its margin over the
 #: second, and a few of the best candidate's features (few: the decision is fitted on a
@@ -74,6 +76,9 @@ DECISION_FEATURES = (
     "unmatched",
     "absent_pull",
 )
+#: A runner-up that offers the asked-for kind of answer the best lacks goes first with this
+#: share of the best's probability (:func:`best_first`).
+TYPED_RUNNER_UP = 0.5
 #: Candidates the model scores (the fused ranking's best).
 CANDIDATES = 10
 #: Passages whose analysis is kept between questions.
@@ -142,6 +147,21 @@ def veto(features: np.ndarray) -> str | None:
     if features[0][FEATURES.index("unknown_names")] > 0:
         return "unknown_names"
     return None
+
+
+def best_first(features: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """The candidates' order: by probability, save that when the likeliest lacks the kind of
+    answer the question asks for ("How long was the *meeting*?" ranks "The *meeting* aimed
+    …" first) and one of the next two offers it ("… a *100-minute* summit …") with at least
+    :data:`TYPED_RUNNER_UP` of its probability, that one comes first."""
+    order = np.argsort(-probabilities, kind="stable")
+    if not lacks_asked_type(features[order]):
+        return order
+    for i in order[1:3]:
+        typed = features[i][FEATURES.index("type_match")] > 0
+        if typed and probabilities[i] >= TYPED_RUNNER_UP * probabilities[order[0]]:
+            return np.array([i, *(j for j in order if j != i)])
+    return order
 
 
 def lacks_asked_type(features: np.ndarray) -> bool:
@@ -241,6 +261,7 @@ class Features:
         lexicon: Lexicon,
         before: Callable[[str], str],
         document_text: Callable[[str], str],
+        document_lead: Callable[[str], str],
         acronyms: Acronyms,
     ) -> None:
         self.vocabulary = vocabulary
@@ -250,8 +271,18 @@ class Features:
         self.before = before
         #: source → its whole text (for the terms its document holds).
         self.document_text = document_text
+        #: source → its first sentence (for the terms that name its topic).
+        self.document_lead = document_lead
         self._document_stems: dict[str, frozenset[str]] = {}
+        self._lead_stems: dict[str, frozenset[str]] = {}
         self._views: dict[str, _Views] = {}
+
+    def lead_stems(self, source: str) -> frozenset[str]:
+        """Stems of a document's first sentence, its lead (built once per document)."""
+        cached = self._lead_stems.get(source)
+        if cached is None:
+            cached = self._lead_stems[source] = frozenset(stems(self.document_lead(source)))
+        return cached
 
     def document_stems(self, source: str) -> frozenset[str]:
         """Every stem of a document (built once per document, on first use)."""
@@ -288,10 +319,13 @@ class Features:
     def never_used(self, query: Query, search: SearchText) -> frozenset[str]:
         """Stems of the search's terms the documents never use: not acronyms they spell out,
         nor words carried from an earlier turn (judged with it; counting them refused 6 of
-        17 follow-ups of a tune set, "never mention 'brought shipbuilder'")."""
+        17 follow-ups of a tune set, "never mention 'brought shipbuilder'"), nor the words
+        that frame a question with no topic words ("How *long* did the talks *last*?")."""
         terms = search.topic_stems or search.stems
         carried = set(search.topic_stems) - query.topic_stems
         absent = {t for t in terms if t not in self.vocabulary} - carried - query.asked_class
+        if not search.topic_stems:
+            absent -= FRAMING_STEMS
         return frozenset(absent - search.spelled_out(self.acronyms, absent))
 
     def absent_words(self, query: Query, search: SearchText) -> tuple[str, ...]:
@@ -307,6 +341,12 @@ class Features:
         else itself; and its document. Question terms are weighted by IDF, and for *focus*
         also by how few candidates hold them: the words every candidate shares name the
         topic, the rest what is asked ("Who *chaired* the APEC trade ministers' meeting?").
+        *beyond_lead* is the share of the terms its document's lead doesn't hold that a
+        candidate holds: the lead names the article's topic ("Hanwha Ocean said on Tuesday it
+        had won an order …"), so a later sentence that holds what else the question asks
+        ("*Chief executive* Park Jae-won told reporters …") is the likelier answer. Leaving
+        one tune file out at a time, right answers and refusals 0.793 → 0.815, six of eight
+        files better (only when the lead holds a term of the question: 0.803; half: 0.796).
         """
         terms = search.topic_stems or search.stems
         term_words = search.topic_words if search.topic_stems else search.stems
@@ -337,6 +377,8 @@ class Features:
             own_hits = [t in v.own for t in terms]
             context_hits = [t in v.context for t in terms]
             context_matched = self._matched(term_words, context_hits, v.context_words)
+            lead = self.lead_stems(e.passage.source)
+            beyond = [0.0 if t in lead else w for t, w in zip(terms, idf, strict=True)]
             rows.append(
                 (
                     e.dense,
@@ -371,6 +413,7 @@ class Features:
                         ]
                     ),
                     e.absent_pull,
+                    share(context_matched, beyond) if any(beyond) else 0.0,
                 )
             )
         matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
@@ -422,7 +465,7 @@ def rank(
         return Ranked(search, [], [], 0.0, unknown)
     matrix = features.matrix(query, search, top)
     probabilities = model.probabilities(matrix)
-    order = np.argsort(-probabilities, kind="stable")
+    order = best_first(matrix, probabilities)
     return Ranked(
         search,
         [replace(top[i], score=float(probabilities[i])) for i in order],

@@ -179,6 +179,17 @@ class HybridRetriever:
             texts.setdefault(p.source, []).append(p.text)
         return {source: " ".join(parts) for source, parts in texts.items()}
 
+    def document_lead(self, source: str) -> str:
+        """A document's first sentence: a news article's lead, which names what it is about."""
+        return self._document_leads.get(source, "")
+
+    @cached_property
+    def _document_leads(self) -> dict[str, str]:
+        leads: dict[str, str] = {}
+        for p in self.passages:
+            leads.setdefault(p.source, p.text)
+        return leads
+
     def before(self, passage_id: str) -> str:
         """The text of its paragraph before this sentence (what "It also …" refers back to)."""
         i = self._position.get(passage_id)

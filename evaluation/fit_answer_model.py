@@ -232,10 +232,10 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 def _best_first(
     model: ranking.AnswerModel, ex: Example
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A question's candidate features, probabilities and labels, in the ranker's order (as
-    the chain orders them: a stable sort)."""
+    """A question's candidate features, probabilities and labels, in the order the chain
+    puts them (:func:`assistant.ranking.best_first`)."""
     p = model.probabilities(ex.features)
-    order = np.argsort(-p, kind="stable")
+    order = ranking.best_first(ex.features, p)
     return ex.features[order], p[order], ex.labels[order]
 
 

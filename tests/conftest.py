@@ -22,6 +22,7 @@ DEV_QUESTIONS = REPO_ROOT / "tests" / "data" / "dev_questions.jsonl"
 CALIBRATION = REPO_ROOT / "tests" / "data" / "calibration.jsonl"
 CORPUS = REPO_ROOT / "data" / "korea_china_summit.txt"
 ARTIFACTS = REPO_ROOT / "artifacts"
+MULTIDOC_CORPUS = REPO_ROOT / "evaluation" / "sets" / "multidoc" / "corpus"
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +63,24 @@ def assistant(indexed_settings: Settings, embedder):
     from assistant import build_assistant
 
     return build_assistant(indexed_settings, embedder)
+
+
+@pytest.fixture(scope="session")
+def multidoc_settings(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settings:
+    """Our multi-document corpus (eight short articles on overlapping topics), ingested."""
+    from ingest import ingest
+
+    root = tmp_path_factory.mktemp("multidoc")
+    settings = Settings(data_dir=MULTIDOC_CORPUS, index_dir=root / "index")
+    ingest(settings, embedder)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def multidoc_assistant(multidoc_settings: Settings, embedder):
+    from assistant import build_assistant
+
+    return build_assistant(multidoc_settings, embedder)
 
 
 @pytest.fixture()

@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from assistant import REPO_ROOT, Settings
 
 SETS = REPO_ROOT / "evaluation" / "sets"
@@ -42,16 +40,6 @@ def run_gate(name: str, settings: Settings, out: Path) -> subprocess.CompletedPr
     for floor in FLOORS[name]:
         command += ["--min", floor]
     return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
-
-
-@pytest.fixture(scope="module")
-def multidoc_settings(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settings:
-    from ingest import ingest
-
-    root = tmp_path_factory.mktemp("multidoc")
-    settings = Settings(data_dir=SETS / "multidoc" / "corpus", index_dir=root / "index")
-    ingest(settings, embedder)
-    return settings
 
 
 def test_summit_heldout_meets_its_floors(indexed_settings: Settings, tmp_path: Path) -> None:

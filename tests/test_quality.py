@@ -317,6 +317,28 @@ def test_a_sum_an_ordinal_and_a_time_since_answer_how_much_how_many_and_how_long
     assert answers_of(since, "They discussed the second stage.") == []
 
 
+def test_a_later_sentence_holding_what_the_lead_lacks_beats_the_lead(multidoc_assistant) -> None:
+    """The lead names the article's topic ("Hanwha Ocean said on Tuesday it had won an order
+    …") and so matches most of the question; the sentence that holds what else it asks
+    ("*Chief executive* Park Jae-won told reporters …") is the answer."""
+    question = "Who is the chief executive of Hanwha Ocean, per the LNG carrier report?"
+    answer = multidoc_assistant.ask(question)
+    assert answer.status == "answered"
+    assert answer.citations[0].text.startswith("Chief executive Park Jae-won")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How long was the meeting?", "How long did the meeting last?", "How long did the talks last?"],
+)
+def test_the_sentence_with_the_asked_for_kind_of_answer_goes_first(assistant, question) -> None:
+    """ "The *meeting* aimed …" holds the question's word but no length of time; the runner-up
+    "… a *100-minute* summit …" holds one and is quoted first ("last" only asks how long)."""
+    answer = assistant.ask(question)
+    assert answer.status == "answered", answer.reason
+    assert "100-minute" in answer.citations[0].text
+
+
 def test_two_parts_whose_best_sentence_is_the_same_cite_two_sentences(assistant) -> None:
     """Both parts rank the "Xi expressed support …" sentence first; the first part takes it and
     the second its next best, so the answer cites one sentence a part."""
@@ -375,7 +397,8 @@ def test_a_full_name_is_the_long_form_of_a_name_the_question_points_at(
 
 def test_the_first_question_word_decides_the_kind_of_answer() -> None:
     """ "… *when* the talks turned to trade" is a clause, not a question for a time; "How many
-    did they sign?" counts what the conversation named, so any number answers it."""
+    did they sign?" counts what the conversation named, so any number answers it; "How much
+    did tickets cost?" asks for a sum of money."""
     from assistant.answer_type import expected_type
     from assistant.query import split_parts
 
@@ -383,7 +406,7 @@ def test_the_first_question_word_decides_the_kind_of_answer() -> None:
     assert expected_type("Can you tell me when the summit was?").kind == "time"
     elided = expected_type("How many did they sign?")
     assert elided.kind == "count" and not elided.counted
-    assert expected_type("How much did tickets cost?").counted == {"ticket", "cost"}
+    assert expected_type("How much did tickets cost?").kind == "money"
     assert split_parts("Which firm was sanctioned, and since what year were exports curbed?") == [
         "Which firm was sanctioned",
         "since what year were exports curbed?",
