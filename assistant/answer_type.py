@@ -1,13 +1,15 @@
 """What kind of answer a question asks for, and which answers of that kind a sentence offers.
 
-Classic factoid-QA answer typing: "How long …" (or "length of …") wants a duration, "How
-many X …" (or "number of X") a count of X or of another word for X ("deals" counted as
-"seven agreements"), "When …"/"since when"/"what year" a time, "Who …", "Where …", "Which
-city / firm / sea …" a name (of a person, place or organisation), and "the president's full
-name" a name written with a word of the question (a title, or the short name: "President Xi
-Jinping", "Lee Jae Myung") and two words more. A sentence *answers the type* when it holds
-such an answer that the question doesn't already contain: "Where was the APEC meeting held?"
-is answered by "… in Gyeongju", not by a sentence that only repeats "APEC".
+Classic factoid-QA answer typing: "How long …" (or "length of …") wants a duration
+("100-minute", "a decade", "since 2016"), "How many X …" (or "number of X") a count of X or
+of another word for X ("deals" counted as "seven agreements"; an ordinal counts: "a third
+structure"), "How much is it worth?" a sum of money, "When …"/"since when"/"what year" a
+time, "Who …", "Where …", "Which city / firm / sea …" a name (of a person, place or
+organisation), and "the president's full name" a name written with a word of the question (a
+title, or the short name: "President Xi Jinping", "Lee Jae Myung") and two words more. A
+sentence *answers the type* when it holds such an answer that the question doesn't already
+contain: "Where was the APEC meeting held?" is answered by "… in Gyeongju", not by a
+sentence that only repeats "APEC".
 This is one feature of the answer model (:mod:`assistant.ranking`), not a rule on its own.
 """
 
