@@ -19,6 +19,8 @@ FRAMING_WORDS = frozenset(
     article text document documents report reported according place long end purpose reason
     time times main key happen well write writes wrote written last lasted""".split()
 )
+#: Their stems: what a question with no topic words of its own is framed by ("How *long* did
+#: the *talks* *last*?"), never a word its documents lack.
 FRAMING_STEMS = frozenset(stem(w) for w in FRAMING_WORDS)
 #: Words that make a question lean on the conversation (and a sentence on the one before it).
 ANAPHORS = frozenset(

@@ -165,8 +165,8 @@ def best_first(features: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
 
 
 def lacks_asked_type(features: np.ndarray) -> bool:
-    """True when the question asks for a kind of answer (count, time, name) the best
-    candidate doesn't offer (what a refusal then says)."""
+    """True when the question asks for a kind of answer (a count, a sum, a time, a length, a
+    name) the best candidate doesn't offer (what a refusal then says)."""
     best = features[0]
     return bool(best[FEATURES.index("has_type")] > 0 and best[FEATURES.index("type_match")] == 0)
 
