@@ -172,9 +172,7 @@ class Pipeline:
     @cached_property
     def features(self) -> Features:
         r = self.retriever
-        return Features(
-            r.lexical, self.lexicon, r.before, r.document_text, r.document_lead, r.acronyms
-        )
+        return Features(r.lexical, self.lexicon, r.before, r.document_sentences, r.acronyms)
 
     def resolve(self, inputs: ChainInput) -> ChainState:
         """The question analysed once, in its conversation (each part, when it has several)."""

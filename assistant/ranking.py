@@ -203,6 +203,14 @@ class Ranked:
 
 
 @dataclass(frozen=True)
+class _DocumentStems:
+    #: Every stem of the document.
+    every: frozenset[str]
+    #: The stems of its first sentence, the lead, which names what it is about.
+    lead: frozenset[str]
+
+
+@dataclass(frozen=True)
 class _Views:
     text: str
     own: set[str]
@@ -260,8 +268,7 @@ class Features:
         vocabulary: BM25Index,
         lexicon: Lexicon,
         before: Callable[[str], str],
-        document_text: Callable[[str], str],
-        document_lead: Callable[[str], str],
+        document_sentences: Callable[[str], Sequence[str]],
         acronyms: Acronyms,
     ) -> None:
         self.vocabulary = vocabulary
@@ -269,26 +276,20 @@ class Features:
         self.acronyms = acronyms
         #: passage id → the text of its paragraph before it.
         self.before = before
-        #: source → its whole text (for the terms its document holds).
-        self.document_text = document_text
-        #: source → its first sentence (for the terms that name its topic).
-        self.document_lead = document_lead
-        self._document_stems: dict[str, frozenset[str]] = {}
-        self._lead_stems: dict[str, frozenset[str]] = {}
+        #: source → its sentences in order (for the terms it and its lead hold).
+        self.document_sentences = document_sentences
+        self._documents: dict[str, _DocumentStems] = {}
         self._views: dict[str, _Views] = {}
 
-    def lead_stems(self, source: str) -> frozenset[str]:
-        """Stems of a document's first sentence, its lead (built once per document)."""
-        cached = self._lead_stems.get(source)
+    def document_stems(self, source: str) -> _DocumentStems:
+        """The stems of a document and of its lead (built once per document, on first use)."""
+        cached = self._documents.get(source)
         if cached is None:
-            cached = self._lead_stems[source] = frozenset(stems(self.document_lead(source)))
-        return cached
-
-    def document_stems(self, source: str) -> frozenset[str]:
-        """Every stem of a document (built once per document, on first use)."""
-        cached = self._document_stems.get(source)
-        if cached is None:
-            cached = self._document_stems[source] = frozenset(stems(self.document_text(source)))
+            sentences = self.document_sentences(source)
+            cached = self._documents[source] = _DocumentStems(
+                every=frozenset(stems(" ".join(sentences))),
+                lead=frozenset(stems(sentences[0])) if sentences else frozenset(),
+            )
         return cached
 
     def _idf_of(self, df: int) -> float:
@@ -377,8 +378,8 @@ class Features:
             own_hits = [t in v.own for t in terms]
             context_hits = [t in v.context for t in terms]
             context_matched = self._matched(term_words, context_hits, v.context_words)
-            lead = self.lead_stems(e.passage.source)
-            beyond = [0.0 if t in lead else w for t, w in zip(terms, idf, strict=True)]
+            document = self.document_stems(e.passage.source)
+            beyond = [0.0 if t in document.lead else w for t, w in zip(terms, idf, strict=True)]
             rows.append(
                 (
                     e.dense,
@@ -395,7 +396,7 @@ class Features:
                     share(context_matched, focus),
                     0.0,  # the gaps are filled in below
                     0.0,
-                    share([t in self.document_stems(e.passage.source) for t in terms]),
+                    share([t in document.every for t in terms]),
                     float(v.refers_back),
                     float(wanted is not None),
                     float(

@@ -168,27 +168,16 @@ class HybridRetriever:
             return None
         return self.passages[i + 1] if i < self.context.last[i] else None
 
-    def document_text(self, source: str) -> str:
-        """The sentences of one document, joined (built on first use)."""
-        return self._document_texts.get(source, "")
+    def document_sentences(self, source: str) -> list[str]:
+        """The sentences of one document in order, its lead first (built on first use)."""
+        return self._document_sentences.get(source, [])
 
     @cached_property
-    def _document_texts(self) -> dict[str, str]:
-        texts: dict[str, list[str]] = {}
+    def _document_sentences(self) -> dict[str, list[str]]:
+        sentences: dict[str, list[str]] = {}
         for p in self.passages:
-            texts.setdefault(p.source, []).append(p.text)
-        return {source: " ".join(parts) for source, parts in texts.items()}
-
-    def document_lead(self, source: str) -> str:
-        """A document's first sentence: a news article's lead, which names what it is about."""
-        return self._document_leads.get(source, "")
-
-    @cached_property
-    def _document_leads(self) -> dict[str, str]:
-        leads: dict[str, str] = {}
-        for p in self.passages:
-            leads.setdefault(p.source, p.text)
-        return leads
+            sentences.setdefault(p.source, []).append(p.text)
+        return sentences
 
     def before(self, passage_id: str) -> str:
         """The text of its paragraph before this sentence (what "It also …" refers back to)."""
