@@ -54,7 +54,8 @@ class ExtractiveAnswerer:
             return Draft("", ())
         chosen = list(evidence[: max(query.parts, 1)])
         if query.parts == 1:
-            chosen += self._runners_up(evidence) or self._second(query, evidence)
+            runners_up = [evidence[i] for i in self.runners_up([e.score for e in evidence])]
+            chosen += runners_up or self._second(query, evidence)
         leaning = self._leaning_on(chosen, evidence) if query.parts == 1 else None
         parts: list[str] = []
         used: list[Evidence] = []
@@ -73,10 +74,11 @@ class ExtractiveAnswerer:
             budget -= len(parts[-1]) + (1 if len(parts) > 1 else 0)
         return Draft(" ".join(parts), used)
 
-    def _runners_up(self, evidence: Sequence[Evidence]) -> list[Evidence]:
-        """The candidates after the first that the model finds nearly as likely."""
-        bar = self.runner_up_ratio * evidence[0].score
-        return [e for e in evidence[1 : self.top_k] if e.score >= bar]
+    def runners_up(self, scores: Sequence[float]) -> list[int]:
+        """Positions, after the first, of the candidates (scores best first) the model finds
+        nearly as likely: the ones quoted with the first."""
+        bar = self.runner_up_ratio * scores[0]
+        return [i for i in range(1, min(self.top_k, len(scores))) if scores[i] >= bar]
 
     def _second(self, query: Query, evidence: Sequence[Evidence]) -> list[Evidence]:
         """A second sentence that adds a topic word of the question (its own words, not the

@@ -271,12 +271,8 @@ def decisions(
 
 def gold_quoted(probabilities: np.ndarray, labels: np.ndarray) -> bool:
     """Whether the answer to one question (candidates best first) quotes gold: the best, or a
-    runner-up among the first ``top_k`` with ``runner_up_ratio`` of the best's probability."""
-    bar = QUOTING.runner_up_ratio * probabilities[0]
-    quoted = [0] + [
-        i for i in range(1, QUOTING.top_k) if i < len(labels) and probabilities[i] >= bar
-    ]
-    return bool(labels[quoted].any())
+    runner-up the answerer quotes with it."""
+    return bool(labels[[0, *QUOTING.runners_up(list(probabilities))]].any())
 
 
 def best_threshold(results: Sequence[tuple[bool, bool, float]]) -> float:
