@@ -34,6 +34,8 @@ _ORDINAL = (
     r"(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
     r"eleventh|twelfth)"
 )
+#: A word of a sentence that may say how many: a number or an ordinal.
+_COUNT_WORD = re.compile(f"{_NUMBER}|{_ORDINAL}")
 _UNIT = r"(?:second|minute|hour|day|week|month|year|decade)s?"
 _MONTHS = (
     "january february march april may june july august september october november december "
@@ -193,7 +195,7 @@ def answers_of(answer_type: AnswerType, sentence: str, lexicon: Lexicon | None =
         tokens = words(sentence)
         found = []
         for i, token in enumerate(tokens):
-            if re.fullmatch(_NUMBER, token) or re.fullmatch(_ORDINAL, token):
+            if _COUNT_WORD.fullmatch(token):
                 after = list(
                     itertools.takewhile(
                         lambda t: t not in STOPWORDS or t in _AMOUNT_LINKS,
