@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, Generic, TypedDict, TypeVar
 
 from langchain_core.runnables import Runnable, RunnableConfig
@@ -22,7 +22,7 @@ from assistant.answerer import Answerer
 from assistant.citations import Draft, number_citations
 from assistant.lexicon import Lexicon
 from assistant.multilingual import MultilingualSearch, analyse_multilingual
-from assistant.query import Query, SearchText, analyse, split_parts
+from assistant.query import Query, SearchText, analyse, depends_on_context, split_parts
 from assistant.question_words import without_markup, without_preamble
 from assistant.ranking import AnswerModel, Features, Ranked, rank
 from assistant.retrieval import HybridRetriever
@@ -183,15 +183,27 @@ class Pipeline:
             return ChainState(query=query, history=history, asked=question)
         asked, question = question, self.speller.correct(without_markup(question))
         question = without_preamble(question, lambda w: stem(w) in self.retriever.lexical)
-        state = ChainState(query=analyse(question, history), history=history, asked=asked)
+        query = self._in_conversation(analyse(question, history), history)
+        state = ChainState(query=query, history=history, asked=asked)
         texts = split_parts(question)
         if len(texts) == 1:
             return state
         parts = []
         for i, text in enumerate(texts):
             context = [*history, *(Message("user", t) for t in texts[:i])]
-            parts.append(ChainState(query=analyse(text, context), history=context))
+            query = self._in_conversation(analyse(text, context), context)
+            parts.append(ChainState(query=query, history=context))
         return replace(state, parts=tuple(parts))
+
+    def _in_conversation(self, query: Query, history: Sequence[Message]) -> Query:
+        """The query with the passage the last answer quoted first, when the question leans
+        on the conversation ("what were they about?" after the agreements signed)."""
+        last = [m for m in history if m.role == "assistant"][-1:]
+        if not last or not depends_on_context(query.question):
+            return query
+        first = _CITATION_MARKER.split(without_quote_phrase(last[0].content))[0]
+        ids = self.retriever.ids_with_text(normalize_for_match(first))
+        return replace(query, last_answer=frozenset(ids))
 
     def retrieve(self, state: ChainState) -> ChainState:
         """Fused candidates for the resolved search and each fallback."""
@@ -222,10 +234,14 @@ class Pipeline:
                 self.multilingual.rank(state.query, r.search, r.evidence) for r in state.retrieved
             )
             return replace(state, ranked=ranked)
+        ml = self.multilingual
         ranked = tuple(
-            rank(self.model, self.features, state.query, r.search, r.evidence)
+            rank(
+                self.model, self.features, state.query, r.search, r.evidence,
+                None if ml is None else partial(ml.standing, r.search.text),
+            )
             for r in state.retrieved
-        )
+        )  # fmt: skip
         return replace(state, ranked=ranked)
 
     def judge(self, state: ChainState) -> ChainState:

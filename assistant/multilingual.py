@@ -155,6 +155,20 @@ class MultilingualSearch:
         """Every word of the documents, lower-cased (for the question's anchors)."""
         return frozenset(w for p in self.passages for w in words(p.text))
 
+    @cached_property
+    def _rows(self) -> dict[str, int]:
+        return {p.id: i for i, p in enumerate(self.passages)}
+
+    def standing(self, text: str, evidence: Sequence[Evidence]) -> np.ndarray:
+        """How e5 rates each candidate for an English question: its cosine to the question as
+        a z-score over every passage (e5 cosines sit in a narrow band that moves with the
+        question, so only where a sentence stands among the others says something). The
+        English ranker's second opinion (:func:`assistant.ranking.ordered`)."""
+        cosines = self.vectors.matrix @ self.embedder.embed_query(text)
+        spread = max(float(cosines.std()), 1e-6)
+        rows = [self._rows[e.passage.id] for e in evidence]
+        return (cosines[rows] - float(cosines.mean())) / spread
+
     def retrieve(self, search: SearchText, exclude: Collection[str] = ()) -> list[Evidence]:
         """Candidates best first by ``cosine + window_weight × window cosine``."""
         if not self.passages:

@@ -109,6 +109,10 @@ class Query:
     #: Stems of the class of answer asked for ("which *city*"): the answer names a member
     #: of it, so the documents need not use these words (:func:`asked_class`).
     asked_class: frozenset[str] = frozenset()
+    #: For a question that leans on the conversation (:func:`depends_on_context`): ids of
+    #: the passage the last answer quoted first, what the conversation is about (set by the
+    #: chain, which knows the passages).
+    last_answer: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import math
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +87,8 @@ class Example:
     features: np.ndarray
     labels: np.ndarray
     answerable: bool
+    #: e5's standing of each candidate (the second opinion's extra feature).
+    e5: np.ndarray
 
 
 def state_after_retrieval(assistant: Assistant, question: Question) -> ChainState:
@@ -104,6 +106,8 @@ def state_after_retrieval(assistant: Assistant, question: Question) -> ChainStat
 def examples(assistant: Assistant, questions: Sequence[Question]) -> Iterator[Example]:
     """The candidates the chain would rank for each question, as the chain gets them."""
     pipeline = assistant.engine.pipeline
+    if pipeline.multilingual is None:
+        raise SystemExit("the fit needs the e5 vectors: ingest with ASSISTANT_MULTILINGUAL on")
     for q in questions:
         kind = scored_as(q)
         if kind == "unscored":
@@ -116,7 +120,8 @@ def examples(assistant: Assistant, questions: Sequence[Question]) -> Iterator[Ex
                 [kind == "answerable" and is_gold(q, e) for e in evidence], dtype=np.float64
             )
             matrix = pipeline.features.matrix(part.query, retrieved.search, evidence)
-            yield Example(matrix, labels, kind == "answerable")
+            e5 = pipeline.multilingual.standing(retrieved.search.text, evidence)
+            yield Example(matrix, labels, kind == "answerable", e5)
 
 
 def is_gold(question: Question, evidence: Evidence) -> bool:
@@ -185,7 +190,7 @@ def fit_ranker(data: Sequence[Example], l2: float = L2) -> np.ndarray:
     halved until the loss falls enough (backtracking). Plain Newton diverged on the larger
     tune set (weights in the tens, CV right 0.3)."""
     groups = [(ex.features, ex.labels > 0) for ex in data if ex.labels.any()]
-    w = np.zeros(len(ranking.FEATURES))
+    w = np.zeros(groups[0][0].shape[1])
     loss = _ranker_loss(w, groups, l2)
     for _ in range(100):
         gradient = l2 * w
@@ -233,9 +238,8 @@ def _best_first(
     model: ranking.AnswerModel, ex: Example
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A question's candidate features, probabilities and labels, in the order the chain
-    puts them (:func:`assistant.ranking.best_first`)."""
-    p = model.probabilities(ex.features)
-    order = ranking.best_first(ex.features, p)
+    puts them (:func:`assistant.ranking.ordered`)."""
+    order, p, _ = ranking.ordered(model, ex.features, lambda: ex.e5)
     return ex.features[order], p[order], ex.labels[order]
 
 
@@ -370,15 +374,18 @@ def main(argv: list[str] | None = None) -> int:
         for ex in data:
             ex.features[:, ranking.FEATURES.index(name)] = 0.0
     ranker = ranking.Logistic(*_rounded(fit_ranker(data), 0.0))
+    with_e5 = [replace(ex, features=np.hstack([ex.features, ex.e5[:, None]])) for ex in data]
+    second = ranking.Logistic(*_rounded(fit_ranker(with_e5), 0.0))
     unfitted = ranking.AnswerModel(
-        ranker, ranking.Logistic((0.0,) * len(ranking.DECISION_FEATURES), 0.0), 0.5
+        ranker, ranking.Logistic((0.0,) * len(ranking.DECISION_FEATURES), 0.0), 0.5, second
     )
     decision = ranking.Logistic(*_rounded(*fit_decision(*decision_rows(unfitted, data))))
-    results = decisions(ranking.AnswerModel(ranker, decision, 0.5), data)
+    results = decisions(replace(unfitted, decision=decision), data)
     threshold = best_threshold(results)
     document = {
         "vetoes": veto_counts(unfitted, data),
         "ranker": _described(ranker, ranking.FEATURES),
+        "second_opinion": _described(second, (*ranking.FEATURES, ranking.SECOND_OPINION)),
         "decision": _described(decision, ranking.DECISION_FEATURES),
         "threshold": threshold,
         "fitted_on": [str(path.relative_to(REPO_ROOT)) for path, _ in TUNE],

@@ -1,0 +1,62 @@
+"""The ranker's second opinion: multilingual-e5 ranks the candidates when the answer model's
+ranker is unsure of its best, and only then (:func:`assistant.ranking.ordered`).
+
+The questions are from tune files (summit_blind4, summit), never from held-out halves.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Settings, build_assistant
+from assistant.ranking import UNSURE, Ranked
+
+#: The ranker alone puts "This system will allow more direct coordination on political,
+#: *economic* …" first; e5 puts the sentence on the economic talks first.
+PARAPHRASE = "On the money and business side of the talks, what were the main topics?"
+ECONOMIC_TALKS = "Economic discussions focused on trade, supply chains"
+#: Refused by the ranker alone: the documents never say "forum" or "setting".
+FORUM = "Which international forum provided the setting for the meeting?"
+APEC = "on the sidelines of the APEC gathering in Gyeongju"
+
+
+def _ranked(assistant, question: str) -> Ranked:
+    pipeline = assistant.engine.pipeline
+    state = pipeline.resolve({"question": question, "history": []})
+    return pipeline.rank(pipeline.retrieve(state)).ranked[0]
+
+
+@pytest.fixture(scope="module")
+def without_e5(indexed_settings: Settings, embedder):
+    """The same index served with the multilingual index off: no e5 at query time."""
+    return build_assistant(indexed_settings.model_copy(update={"multilingual": False}), embedder)
+
+
+def test_an_unsure_ranker_asks_e5_and_it_puts_the_paraphrased_answer_first(
+    assistant, without_e5
+) -> None:
+    alone = _ranked(without_e5, PARAPHRASE)
+    assert not alone.second_opinion
+    assert alone.probabilities[0] < UNSURE
+    assert ECONOMIC_TALKS not in alone.evidence[0].passage.text
+
+    second = _ranked(assistant, PARAPHRASE)
+    assert second.second_opinion
+    assert ECONOMIC_TALKS in second.evidence[0].passage.text
+    answer = assistant.ask(PARAPHRASE)
+    assert answer.status == "answered"
+    assert ECONOMIC_TALKS in answer.citations[0].text
+
+
+def test_the_second_opinion_answers_what_the_ranker_alone_refuses(assistant, without_e5) -> None:
+    assert without_e5.ask(FORUM).status == "not_found"
+    answer = assistant.ask(FORUM)
+    assert answer.status == "answered"
+    assert APEC in answer.citations[0].text
+
+
+def test_a_sure_ranker_does_not_ask_e5(assistant) -> None:
+    ranked = _ranked(assistant, "How long did the summit between Lee and Xi last?")
+    assert ranked.probabilities[0] >= UNSURE
+    assert not ranked.second_opinion
+    assert "100-minute" in ranked.evidence[0].passage.text
