@@ -171,10 +171,11 @@ def ordered(
     view of the candidates is at hand (``e5``: their cosines to the question in
     multilingual-e5-small, as z-scores over every passage), the second opinion ranks
     instead: e5 was trained on other pairs than MiniLM and ranks other paraphrases right
-    ("What was the goal of the meeting?" → "The meeting *aimed* to …"). Leaving one tune
-    file out at a time, right answers and refusals 0.811 → 0.822 and gold first 333 → 348 of
-    the answerable, asked for 23% of tune questions (for all of them: 0.825 and 348), so the
-    ~26 ms an e5 query costs is paid only where it helps."""
+    ("On the money and business side of the talks, what were the main topics?" → "*Economic*
+    discussions focused on …"). Leaving one tune file out at a time, right answers and
+    refusals 0.811 → 0.822 and gold first 333 → 348 of the answerable, asked for 23% of tune
+    questions (for all of them: 0.825 and 348), so the ~20 ms an e5 query costs here is paid
+    only where it helps."""
     probabilities = model.probabilities(features)
     order = best_first(features, probabilities)
     unsure = len(order) > 0 and probabilities[order[0]] < UNSURE
@@ -399,9 +400,9 @@ class Features:
         one tune file out at a time, right answers and refusals 0.793 → 0.815, six of eight
         files better (only when the lead holds a term of the question: 0.803; half: 0.796).
         *last_answer* marks the sentence the last answer led with, for a question that leans on
-        the conversation: a follow-up seldom asks for it again ("what else …", "how did the
-        Chinese side take that?"); one tune file left out at a time, 0.810 → 0.815 (its next
-        sentence as a feature too: no better; its paragraph: 0.810).
+        the conversation: a follow-up seldom asks for it again (its fitted weight is negative);
+        one tune file left out at a time, 0.810 → 0.815 (the sentence after it as a feature
+        too: no better; its paragraph: 0.810).
         """
         terms = search.topic_stems or search.stems
         term_words = search.topic_words if search.topic_stems else search.stems

@@ -48,7 +48,8 @@ def test_ingest_saves_the_snapshot_and_start_up_loads_it(
 
 
 def test_a_large_index_snapshot_keeps_its_hnsw_graph(fresh_settings: Settings, embedder) -> None:
-    large = fresh_settings.model_copy(update={"exact_search_max": 0})
+    # Without the multilingual index: it lives in the snapshot alone (next test).
+    large = fresh_settings.model_copy(update={"exact_search_max": 0, "multilingual": False})
     store = _ingested(large, embedder)
     (saved,) = _snapshots(fresh_settings)
     assert saved.name == f"passages-{store.version}-hnsw"
@@ -59,6 +60,26 @@ def test_a_large_index_snapshot_keeps_its_hnsw_graph(fresh_settings: Settings, e
     second = build_assistant(large, embedder)  # built afresh: the same citations
     for question in (QUESTION, "Who did Lee meet?", "What did they discuss about trade?"):
         assert second.ask(question).citations == first.ask(question).citations
+
+
+def test_a_snapshot_rebuilt_from_chroma_says_the_e5_vectors_are_gone(
+    fresh_settings: Settings, embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The e5 vectors are kept in the snapshot alone: an index rebuilt from Chroma has none
+    until the next ingest, and start-up says so (English questions then get no second
+    opinion; Korean, Chinese and Japanese ones are refused, saying to run ingest)."""
+    _ingested(fresh_settings, embedder)
+    (saved,) = _snapshots(fresh_settings)
+    assert (saved / "e5.npy").exists()
+    assert build_assistant(fresh_settings, embedder).engine.pipeline.multilingual is not None
+    shutil.rmtree(saved)
+    with caplog.at_level(logging.WARNING, logger="assistant.service"):
+        rebuilt = build_assistant(fresh_settings, embedder)
+    assert rebuilt.engine.pipeline.multilingual is None
+    assert "no second opinion from e5" in caplog.text
+    assert "run `python app.py ingest`" in caplog.text
+    ingest(fresh_settings, embedder)
+    assert build_assistant(fresh_settings, embedder).engine.pipeline.multilingual is not None
 
 
 def test_ingest_renews_the_version_only_when_the_index_changes(
