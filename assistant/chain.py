@@ -201,9 +201,7 @@ class Pipeline:
         last = [m for m in history if m.role == "assistant"][-1:]
         if not last or not depends_on_context(query.question):
             return query
-        first = _CITATION_MARKER.split(without_quote_phrase(last[0].content))[0]
-        ids = self.retriever.ids_with_text(normalize_for_match(first))
-        return replace(query, last_answer=frozenset(ids))
+        return replace(query, last_answer=frozenset(_quoted(last[0], self.retriever)[0]))
 
     def retrieve(self, state: ChainState) -> ChainState:
         """Fused candidates for the resolved search and each fallback."""
@@ -366,9 +364,15 @@ def shown_passages(history: Sequence[Message], retriever: HybridRetriever) -> se
     shown: set[str] = set()
     for message in history:
         if message.role == "assistant":
-            for piece in _CITATION_MARKER.split(without_quote_phrase(message.content)):
-                shown.update(retriever.ids_with_text(normalize_for_match(piece)))
+            shown.update(*_quoted(message, retriever))
     return shown
+
+
+def _quoted(message: Message, retriever: HybridRetriever) -> list[list[str]]:
+    """For each piece of an assistant answer up to a ``[n]`` marker, in order, the ids of the
+    passages it quotes (none for a refusal's text or a sentence not quoted whole)."""
+    pieces = _CITATION_MARKER.split(without_quote_phrase(message.content))
+    return [retriever.ids_with_text(normalize_for_match(piece)) for piece in pieces]
 
 
 def _next_to(shown: set[str], retriever: HybridRetriever) -> set[str]:
