@@ -326,7 +326,7 @@ def build_engine(settings: Settings, embedder: Embedder, llm: LLMSeat | None = N
     if settings.multilingual is not False and index.multilingual is None:
         wanted = settings.multilingual_for(len(index.passages))
         problem = MULTILINGUAL_MISSING if wanted else MULTILINGUAL_TOO_LARGE
-        if wanted:  # the snapshot was taken before the setting was on, or rebuilt from Chroma
+        if wanted:  # ingested before the setting was on, or before Chroma kept the vectors
             log.warning("%s; until then English questions get no second opinion from e5", problem)
     elif settings.multilingual is not False and index.multilingual is not None:
         multilingual = MultilingualSearch(

@@ -257,8 +257,8 @@ def _add_multilingual(
     previous: PassageStore | None,
     log: Callable[[str], None],
 ) -> None:
-    """Save the multilingual (e5) vectors into the version's snapshot when the setting asks
-    for them at this corpus size: only passages the previous version's snapshot lacks are
+    """Store the multilingual (e5) vectors of the version, in Chroma and its snapshot, when the
+    setting asks for them at this corpus size: only passages the previous version lacks are
     embedded."""
     passages = store.count()
     if not settings.multilingual_for(passages):
@@ -270,17 +270,10 @@ def _add_multilingual(
             )
         return
     embedder = load_multilingual_embedder(settings.threads)
-    progress: Progress | None = None
 
     def embed(texts: list[str]) -> np.ndarray:
-        nonlocal progress
         log(f"embedding {len(texts)} passage(s) with multilingual-e5")
-        progress = Progress("multilingual", len(texts))
-        with progress:
+        with Progress("multilingual", len(texts)) as progress:
             return embedder.embed_passages(texts, on_batch=progress.update)
 
-    if save_multilingual(store, settings.snapshot_options, embed, previous) is None:
-        log(
-            "warning: no snapshot saved, so no multilingual vectors: questions in Korean, "
-            "Chinese or Japanese are refused until the next ingest"
-        )
+    save_multilingual(store, settings.snapshot_options, embed, previous)

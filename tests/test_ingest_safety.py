@@ -26,7 +26,7 @@ import pytest
 from tests.conftest import CORPUS
 from tests.servers import REPO_ROOT, app_server, chroma_server
 from vectorstore import PassageStore, StoreLocation
-from vectorstore.chroma_store import open_client
+from vectorstore.chroma_store import get_collection, open_client
 
 ARTICLE = CORPUS.read_text(encoding="utf-8")
 QUESTION = "How many agreements were signed?"
@@ -130,9 +130,14 @@ def served_version(env: dict[str, str]) -> str | None:
 
 
 def collections(env: dict[str, str]) -> list[str]:
+    """The index's collections but the versions' e5 companions, each of which must belong to
+    a version listed (deleted with it)."""
     prefix = env["ASSISTANT_COLLECTION"]
     names = [c.name for c in open_client(location(env)).list_collections()]
-    return sorted(n.removeprefix(prefix) for n in names if n.startswith(prefix))
+    ours = sorted(n.removeprefix(prefix) for n in names if n.startswith(prefix))
+    versions = [n for n in ours if not n.endswith("__e5")]
+    assert {n.removesuffix("__e5") for n in ours} <= set(versions), ours
+    return versions
 
 
 def _ingested(env: dict[str, str]) -> str:
@@ -222,6 +227,9 @@ def test_sigkill_during_a_rebuild_leaves_the_previous_version_served(env, stage:
     after = _ingested(env)
     assert after != before and "eleven" in ask(env)["answer"]
     assert collections(env) == ["__current", f"__v{after}"]
+    assert get_collection(
+        open_client(location(env)), f"{env['ASSISTANT_COLLECTION']}__v{after}__e5"
+    )
 
 
 def test_sigkill_after_publishing_serves_the_new_version(env) -> None:

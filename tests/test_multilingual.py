@@ -11,6 +11,7 @@ from assistant.script import QUOTE_PHRASES, question_language
 from ingest import ingest
 from tests.conftest import CORPUS
 from vectorstore import PassageStore
+from vectorstore.chroma_store import open_client
 from vectorstore.snapshot import MULTILINGUAL_FILE, load_index
 
 
@@ -152,6 +153,9 @@ def test_a_snapshot_without_e5_vectors_refuses_cjk_until_the_next_ingest(
     summit_settings: Settings, embedder
 ) -> None:
     ingest(summit_settings, embedder)
+    location = summit_settings.store_location
+    version = str(PassageStore.current_version(location))
+    open_client(location).delete_collection(location.multilingual_name(version))
     for file in summit_settings.snapshot_options.root.glob(f"*/{MULTILINGUAL_FILE}"):
         file.unlink()
     question = "정상회담 후 두 나라는 몇 개의 협정에 서명했나요?"

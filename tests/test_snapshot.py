@@ -13,7 +13,7 @@ import pytest
 from assistant import Settings, build_assistant
 from ingest import ingest
 from tests.conftest import CORPUS
-from vectorstore.chroma_store import PassageStore
+from vectorstore.chroma_store import PassageStore, open_client
 
 ARTICLE = CORPUS.read_text(encoding="utf-8")
 QUESTION = "Where was the summit held?"
@@ -48,8 +48,7 @@ def test_ingest_saves_the_snapshot_and_start_up_loads_it(
 
 
 def test_a_large_index_snapshot_keeps_its_hnsw_graph(fresh_settings: Settings, embedder) -> None:
-    # Without the multilingual index: it lives in the snapshot alone (next test).
-    large = fresh_settings.model_copy(update={"exact_search_max": 0, "multilingual": False})
+    large = fresh_settings.model_copy(update={"exact_search_max": 0})
     store = _ingested(large, embedder)
     (saved,) = _snapshots(fresh_settings)
     assert saved.name == f"passages-{store.version}-hnsw"
@@ -62,23 +61,48 @@ def test_a_large_index_snapshot_keeps_its_hnsw_graph(fresh_settings: Settings, e
         assert second.ask(question).citations == first.ask(question).citations
 
 
-def test_a_snapshot_rebuilt_from_chroma_says_the_e5_vectors_are_gone(
-    fresh_settings: Settings, embedder, caplog: pytest.LogCaptureFixture
+def test_a_snapshot_rebuilt_from_chroma_keeps_the_e5_vectors(
+    fresh_settings: Settings, embedder
 ) -> None:
-    """The e5 vectors are kept in the snapshot alone: an index rebuilt from Chroma has none
-    until the next ingest, and start-up says so (English questions then get no second
-    opinion; Korean, Chinese and Japanese ones are refused, saying to run ingest)."""
+    """Ingest keeps the e5 vectors in Chroma beside the version, so a snapshot taken from
+    Chroma (a replica's, or one deleted) has them: multilingual search and the second opinion
+    work there too, with the same vectors."""
     _ingested(fresh_settings, embedder)
     (saved,) = _snapshots(fresh_settings)
-    assert (saved / "e5.npy").exists()
-    assert build_assistant(fresh_settings, embedder).engine.pipeline.multilingual is not None
+    vectors = np.load(saved / "e5.npy")
+    shutil.rmtree(saved)
+    rebuilt = build_assistant(fresh_settings, embedder)
+    assert rebuilt.engine.pipeline.multilingual is not None
+    (again,) = _snapshots(fresh_settings)
+    assert np.allclose(np.load(again / "e5.npy"), vectors, atol=1e-6)  # Chroma renormalises
+
+
+def test_an_index_without_e5_vectors_in_chroma_warns_and_ingest_adds_them(
+    fresh_settings: Settings, embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An index ingested before the e5 vectors were kept in Chroma: start-up from a fresh
+    snapshot warns (English questions get no second opinion; Korean, Chinese and Japanese
+    ones are refused, saying to run ingest). The next ingest copies them from the saved
+    snapshot into Chroma, embedding nothing."""
+    store = _ingested(fresh_settings, embedder)
+    location = fresh_settings.store_location
+    open_client(location).delete_collection(location.multilingual_name(str(store.version)))
+    (saved,) = _snapshots(fresh_settings)
+    kept = saved.with_name("kept")
+    shutil.copytree(saved, kept)
     shutil.rmtree(saved)
     with caplog.at_level(logging.WARNING, logger="assistant.service"):
         rebuilt = build_assistant(fresh_settings, embedder)
     assert rebuilt.engine.pipeline.multilingual is None
     assert "no second opinion from e5" in caplog.text
     assert "run `python app.py ingest`" in caplog.text
-    ingest(fresh_settings, embedder)
+
+    shutil.rmtree(saved)
+    kept.rename(saved)  # the snapshot the older ingest saved, with its e5.npy
+    messages: list[str] = []
+    ingest(fresh_settings, embedder, log=messages.append)
+    assert not any("with multilingual-e5" in m for m in messages)
+    shutil.rmtree(saved)
     assert build_assistant(fresh_settings, embedder).engine.pipeline.multilingual is not None
 
 

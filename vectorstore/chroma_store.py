@@ -14,6 +14,11 @@ last complete version served; what a crashed ingest wrote is never pointed at an
 by the next one. Works the same embedded and with a server, since both only need collection
 metadata. An index from before versions (one collection named ``<name>``, with the version
 in its metadata) is still read, and replaced by the first ingest.
+
+A version may have a companion collection (``<name>__v<version>__e5``) holding each passage's
+multilingual-e5 vector, so that every replica's snapshot, taken from Chroma, has them
+(:mod:`vectorstore.snapshot`). It is written before the version is published (or, for a
+published one, marked complete only once whole) and deleted with its version.
 """
 
 from __future__ import annotations
@@ -40,6 +45,10 @@ WRITING_KEY = "index_writing"
 #: In the pointer: the collection being served.
 CURRENT_KEY = "current_collection"
 PUBLISHED_KEY = "published_at"
+#: On a version's e5 companion collection: set once every vector is in.
+COMPLETE_KEY = "complete"
+#: The vector space of the e5 companion collections.
+MULTILINGUAL_SPACE = "multilingual-e5-small"
 #: A reader that found the pointer naming a collection deleted under it reads the pointer again.
 _OPEN_ATTEMPTS = 3
 
@@ -78,8 +87,16 @@ class StoreLocation:
     def version_name(self, version: str) -> str:
         return f"{self.collection}__v{version}"
 
-    def is_version_name(self, name: str) -> bool:
-        return re.fullmatch(rf"{re.escape(self.collection)}__v[0-9a-f]{{32}}", name) is not None
+    def multilingual_name(self, version: str) -> str:
+        """The companion collection of a version's e5 vectors."""
+        return f"{self.version_name(version)}__e5"
+
+    def version_owning(self, name: str) -> str | None:
+        """The version collection ``name`` belongs to: itself, or the version whose e5
+        companion it is; None for any other collection."""
+        pattern = rf"({re.escape(self.collection)}__v[0-9a-f]{{32}})(__e5)?"
+        match = re.fullmatch(pattern, name)
+        return match.group(1) if match else None
 
     def exists_locally(self) -> bool:
         """False when an embedded index directory doesn't exist (a server always may)."""
@@ -236,7 +253,8 @@ class PassageStore:
     @staticmethod
     def remove_unpublished(location: StoreLocation) -> list[str]:
         """Delete every version but the one served (the one it replaced, what crashed ingests
-        left, an index from before versions once a pointer exists); returns their names.
+        left, an index from before versions once a pointer exists), with their e5
+        companions; returns their names.
         Only the holder of the ingest lock may call this: an unpublished version may be the
         one it is writing."""
         client = open_client(location)
@@ -246,8 +264,9 @@ class PassageStore:
         removed = []
         for collection in client.list_collections():
             name = collection.name
-            stale = location.is_version_name(name) or name == location.collection
-            if stale and name != current.collection:
+            owner = location.version_owning(name)
+            stale = owner is not None or name == location.collection
+            if stale and (owner or name) != current.collection:
                 client.delete_collection(name)
                 removed.append(name)
         return removed
@@ -280,14 +299,8 @@ class PassageStore:
     def count(self) -> int:
         return int(self._collection.count())
 
-    def _pages(self, include: list[str], page: int = 5000) -> Iterator[dict[str, Any]]:
-        offset = 0
-        while True:
-            batch = self._collection.get(include=include, limit=page, offset=offset)
-            if not batch["ids"]:
-                return
-            yield batch
-            offset += len(batch["ids"])
+    def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
+        return _pages(self._collection, include)
 
     def stored(self) -> list[StoredPassage]:
         """Every passage's id and position (no text, no vectors): the basis of a re-ingest diff."""
@@ -383,9 +396,58 @@ class PassageStore:
             if on_batch is not None:
                 on_batch(len(rows))
 
+    # -- the version's multilingual (e5) vectors -------------------------------------------
+    def save_multilingual(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Keep the e5 vector of each passage (``ids``, rows of ``vectors``) beside this
+        version, replacing what a stopped ingest left; marked complete once all are in."""
+        version = self.version
+        if version is None:  # an index from before versions: its snapshot keeps them
+            return
+        client = open_client(self.location)
+        name = self.location.multilingual_name(version)
+        if get_collection(client, name) is not None:
+            client.delete_collection(name)
+        metadata = {SPACE_KEY: MULTILINGUAL_SPACE, VERSION_KEY: version}
+        companion = client.create_collection(
+            name,
+            embedding_function=None,
+            metadata=metadata,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        for lo, hi in self._batches(len(ids)):
+            companion.add(
+                ids=list(ids[lo:hi]), embeddings=np.asarray(vectors[lo:hi], dtype=np.float32)
+            )
+        companion.modify(metadata={**metadata, COMPLETE_KEY: True})
+
+    def multilingual_vectors(self) -> dict[str, np.ndarray]:
+        """Passage id → e5 vector, when this version has all of them (else empty)."""
+        version = self.version
+        if version is None:
+            return {}
+        client = open_client(self.location)
+        companion = get_collection(client, self.location.multilingual_name(version))
+        if companion is None or not (companion.metadata or {}).get(COMPLETE_KEY):
+            return {}
+        found: dict[str, np.ndarray] = {}
+        for batch in _pages(companion, ["embeddings"]):
+            vectors = np.asarray(batch["embeddings"], dtype=np.float32)
+            found.update(zip(batch["ids"], vectors, strict=True))
+        return found
+
     def _batches(self, n: int, size: int = 2000) -> Iterator[tuple[int, int]]:
         for lo in range(0, n, size):
             yield lo, min(lo + size, n)
+
+
+def _pages(collection: Any, include: list[str], page: int = 5000) -> Iterator[dict[str, Any]]:
+    offset = 0
+    while True:
+        batch = collection.get(include=include, limit=page, offset=offset)
+        if not batch["ids"]:
+            return
+        yield batch
+        offset += len(batch["ids"])
 
 
 def _metadata(passage: Passage) -> dict[str, Any]:

@@ -3,7 +3,8 @@ package): Korean, Chinese and Japanese questions against English sentences.
 
 Loaded on first use (0.05 s, 85 MB), so a process that never sees such a question, or an
 ingest with the multilingual index off, never pays for it. Passages are embedded at ingest
-("passage: " + the sentence) and kept in the index snapshot; only questions are embedded at
+("passage: " + the sentence) and kept in Chroma beside the version and in the index snapshot
+(:func:`vectorstore.snapshot.save_multilingual`); only questions are embedded at
 query time ("query: " + the question, ~26 ms).
 """
 

@@ -61,7 +61,7 @@ class IndexSnapshot:
     hnsw: HnswIndex | None
     #: The index version this was taken of (None for indexes from before versions).
     version: str | None
-    #: Multilingual (e5) vectors aligned with ``passages``, when ingest saved them
+    #: Multilingual (e5) vectors aligned with ``passages``, when ingest stored them
     #: (:func:`save_multilingual`); None when the multilingual index is off or not built.
     multilingual: np.ndarray | None = None
 
@@ -78,10 +78,16 @@ def load_index(store: PassageStore, options: SnapshotOptions) -> IndexSnapshot:
         return _read_from_store(store, options)
     if path.is_dir():
         try:
-            return _read(path, options.ef_search)
+            snapshot = _read(path, options.ef_search)
         except (OSError, RuntimeError, ValueError, KeyError) as exc:
             log.warning("snapshot %s is unreadable (%s); rebuilding it from the index", path, exc)
             shutil.rmtree(path, ignore_errors=True)
+        else:
+            if snapshot.multilingual is None:  # taken before ingest stored them in Chroma
+                snapshot.multilingual = _from_store(store, snapshot.passages)
+                if snapshot.multilingual is not None:
+                    _save_multilingual_file(path, snapshot.multilingual)
+            return snapshot
     return _take(store, options, path)
 
 
@@ -148,7 +154,17 @@ def _read_from_store(
         BM25Index.build([p.text for p in passages]),
         HnswIndex.build(matrix, options.ef_search) if large else None,
         store.version,
+        _from_store(store, passages),
     )
+
+
+def _from_store(store: PassageStore, passages: list[Passage]) -> np.ndarray | None:
+    """The version's e5 vectors from Chroma, aligned with ``passages``; None when it has
+    none (the multilingual index is off, or ingest hasn't added them yet)."""
+    stored = store.multilingual_vectors()
+    if not passages or any(p.id not in stored for p in passages):
+        return None
+    return np.stack([stored[p.id] for p in passages])
 
 
 def _write(snapshot: IndexSnapshot, path: Path, version: str) -> None:
@@ -179,6 +195,8 @@ def _write(snapshot: IndexSnapshot, path: Path, version: str) -> None:
         np.save(tmp / "vectors.npy", snapshot.vectors.matrix)
         if snapshot.hnsw is not None:
             snapshot.hnsw.save(tmp / "hnsw.faiss")
+        if snapshot.multilingual is not None:
+            np.save(tmp / MULTILINGUAL_FILE, snapshot.multilingual)
         meta = {"format": FORMAT, "version": version, "passages": len(passages)}
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         os.rename(tmp, path)
@@ -245,43 +263,61 @@ def save_multilingual(
     options: SnapshotOptions,
     embed: Callable[[list[str]], np.ndarray],
     previous: PassageStore | None = None,
-) -> int | None:
-    """Add the multilingual (e5) vectors of every passage to the store's saved snapshot,
-    unless it has them; returns how many passages were embedded (None: no snapshot saved).
+) -> int:
+    """Store the multilingual (e5) vector of every passage in Chroma, beside the version
+    (:meth:`PassageStore.save_multilingual`), and in its saved snapshot, where either lacks
+    them; returns how many passages were embedded.
 
-    Vectors of passages the ``previous`` version's snapshot already holds (same id, so same
-    text) are copied, not re-embedded: e5 costs ~40 ms a passage, 25 times MiniLM. Kept in
-    the snapshot only, beside the MiniLM vectors: Chroma holds one vector per passage, and a
-    snapshot rebuilt from Chroma lacks them until the next ingest adds them (the multilingual
-    path then refuses, saying so).
+    In Chroma, every replica's snapshot (taken from it) has them; in the snapshot, start-up
+    doesn't read them from Chroma. Vectors the version already has in either place, or that
+    the ``previous`` version has for the same passage (same id, so same text), are copied,
+    not re-embedded: e5 costs ~40 ms a passage, 25 times MiniLM.
     """
     path = _path(store, options)
-    if path is None or not path.is_dir():
-        return None
-    if (path / MULTILINGUAL_FILE).is_file():
+    file = path / MULTILINGUAL_FILE if path is not None and path.is_dir() else None
+    stored = store.multilingual_vectors()
+    in_file = file is not None and file.is_file()
+    if in_file and stored:
         return 0
-    columns = json.loads((path / "passages.json").read_text(encoding="utf-8"))
-    ids, texts = columns["ids"], columns["texts"]
-    known = _previous_multilingual(previous, options) if previous is not None else {}
-    missing = [i for i, pid in enumerate(ids) if pid not in known]
-    fresh = embed([texts[i] for i in missing]) if missing else None
-    vectors = np.zeros((len(ids), MULTILINGUAL_DIMENSION), dtype=np.float32)
-    for i, pid in enumerate(ids):
-        if pid in known:
-            vectors[i] = known[pid]
-    if fresh is not None:
-        vectors[missing] = fresh
-    tmp = path / f".tmp-{uuid.uuid4().hex}.npy"
-    np.save(tmp, vectors)
-    os.replace(tmp, path / MULTILINGUAL_FILE)  # readers see all of it or nothing
+    # The snapshot's copy first where both have one: Chroma renormalises (differs in the 8th
+    # decimal), and a copied vector should be the very one.
+    known = {**stored, **_snapshot_multilingual(store, options)}
+    if previous is not None:
+        known = {
+            **previous.multilingual_vectors(),
+            **_snapshot_multilingual(previous, options),
+        } | known
+    passages = store.passages()
+    missing = [p for p in passages if p.id not in known]
+    if missing:
+        known.update(zip([p.id for p in missing], embed([p.text for p in missing]), strict=True))
+    vectors = (
+        np.stack([known[p.id] for p in passages])
+        if passages
+        else np.zeros((0, MULTILINGUAL_DIMENSION), np.float32)
+    )
+    if not stored:
+        store.save_multilingual([p.id for p in passages], vectors)
+    if file is not None and not in_file:
+        _save_multilingual_file(file.parent, vectors)  # the snapshot's rows: the same order
     return len(missing)
 
 
-def _previous_multilingual(
-    previous: PassageStore, options: SnapshotOptions
-) -> dict[str, np.ndarray]:
-    """Passage id → e5 vector from a version's snapshot (empty when it has none)."""
-    path = _path(previous, options)
+def _save_multilingual_file(path: Path, vectors: np.ndarray) -> None:
+    """Add the e5 vectors to a saved snapshot; a snapshot that can't take them only costs
+    reading them from Chroma at the next start-up."""
+    tmp = path / f".tmp-{uuid.uuid4().hex}.npy"
+    try:
+        np.save(tmp, vectors)
+        os.replace(tmp, path / MULTILINGUAL_FILE)  # readers see all of it or nothing
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        log.warning("can't save the e5 vectors in %s (%s)", path, exc)
+
+
+def _snapshot_multilingual(store: PassageStore, options: SnapshotOptions) -> dict[str, np.ndarray]:
+    """Passage id → e5 vector from a version's saved snapshot (empty when it has none)."""
+    path = _path(store, options)
     if path is None or not (path / MULTILINGUAL_FILE).is_file():
         return {}
     try:
