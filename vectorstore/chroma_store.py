@@ -420,14 +420,25 @@ class PassageStore:
             )
         companion.modify(metadata={**metadata, COMPLETE_KEY: True})
 
-    def multilingual_vectors(self) -> dict[str, np.ndarray]:
-        """Passage id → e5 vector, when this version has all of them (else empty)."""
+    def _multilingual_companion(self) -> Any | None:
+        """The collection of this version's e5 vectors, when it holds all of them."""
         version = self.version
         if version is None:
-            return {}
+            return None
         client = open_client(self.location)
         companion = get_collection(client, self.location.multilingual_name(version))
         if companion is None or not (companion.metadata or {}).get(COMPLETE_KEY):
+            return None
+        return companion
+
+    def has_multilingual(self) -> bool:
+        """Whether this version has every passage's e5 vector (one metadata read)."""
+        return self._multilingual_companion() is not None
+
+    def multilingual_vectors(self) -> dict[str, np.ndarray]:
+        """Passage id → e5 vector, when this version has all of them (else empty)."""
+        companion = self._multilingual_companion()
+        if companion is None:
             return {}
         found: dict[str, np.ndarray] = {}
         for batch in _pages(companion, ["embeddings"]):

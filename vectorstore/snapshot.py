@@ -275,10 +275,10 @@ def save_multilingual(
     """
     path = _path(store, options)
     file = path / MULTILINGUAL_FILE if path is not None and path.is_dir() else None
-    stored = store.multilingual_vectors()
-    in_file = file is not None and file.is_file()
-    if in_file and stored:
+    in_store, in_file = store.has_multilingual(), file is not None and file.is_file()
+    if in_store and in_file:
         return 0
+    stored = store.multilingual_vectors() if in_store else {}
     # The snapshot's copy first where both have one: Chroma renormalises (differs in the 8th
     # decimal), and a copied vector should be the very one.
     known = {**stored, **_snapshot_multilingual(store, options)}
@@ -296,7 +296,7 @@ def save_multilingual(
         if passages
         else np.zeros((0, MULTILINGUAL_DIMENSION), np.float32)
     )
-    if not stored:
+    if not in_store:
         store.save_multilingual([p.id for p in passages], vectors)
     if file is not None and not in_file:
         _save_multilingual_file(file.parent, vectors)  # the snapshot's rows: the same order
