@@ -159,15 +159,27 @@ class MultilingualSearch:
     def _rows(self) -> dict[str, int]:
         return {p.id: i for i, p in enumerate(self.passages)}
 
+    @cached_property
+    def _moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """The passages' mean vector and second-moment matrix (384 × 384): with them the mean
+        and spread of a question's cosines to every passage cost the same at any corpus size."""
+        matrix = self.vectors.matrix.astype(np.float64)
+        return matrix.mean(0), matrix.T @ matrix / max(len(matrix), 1)
+
     def standing(self, text: str, evidence: Sequence[Evidence]) -> np.ndarray:
         """How e5 rates each candidate for an English question: its cosine to the question as
         a z-score over every passage (e5 cosines sit in a narrow band that moves with the
         question, so only where a sentence stands among the others says something). The
-        English ranker's second opinion (:func:`assistant.ranking.ordered`)."""
-        cosines = self.vectors.matrix @ self.embedder.embed_query(text)
-        spread = max(float(cosines.std()), 1e-6)
+        English ranker's second opinion (:func:`assistant.ranking.ordered`). The mean and
+        variance of the cosines come from :attr:`_moments` (q·m and qᵀMq − (q·m)²), not
+        from scanning every passage."""
+        vector = self.embedder.embed_query(text)
+        mean_vector, second_moment = self._moments
+        query = vector.astype(np.float64)
+        mean = float(query @ mean_vector)
+        spread = math.sqrt(max(float(query @ second_moment @ query) - mean * mean, 1e-12))
         rows = [self._rows[e.passage.id] for e in evidence]
-        return (cosines[rows] - float(cosines.mean())) / spread
+        return (np.asarray(self.vectors.similarities(vector, rows)) - mean) / max(spread, 1e-6)
 
     def retrieve(self, search: SearchText, exclude: Collection[str] = ()) -> list[Evidence]:
         """Candidates best first by ``cosine + window_weight × window cosine``."""

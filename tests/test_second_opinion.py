@@ -6,6 +6,7 @@ The questions are from tune files (summit_blind4, summit), never from held-out h
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant import Settings, build_assistant
@@ -60,3 +61,16 @@ def test_a_sure_ranker_does_not_ask_e5(assistant) -> None:
     assert ranked.probabilities[0] >= UNSURE
     assert not ranked.second_opinion
     assert "100-minute" in ranked.evidence[0].passage.text
+
+
+def test_e5_standing_is_the_z_score_among_every_passage(assistant) -> None:
+    """The mean and spread of the question's cosines come from the passages' moments, not a
+    scan: the same z-scores as scanning every passage."""
+    search = assistant.engine.pipeline.multilingual
+    assert search is not None
+    evidence = _ranked(assistant, PARAPHRASE).evidence
+    cosines = search.vectors.matrix @ search.embedder.embed_query(PARAPHRASE)
+    rows = [search.passages.index(e.passage) for e in evidence]
+    scanned = (cosines[rows] - cosines.mean()) / cosines.std()
+    assert np.allclose(search.standing(PARAPHRASE, evidence), scanned, atol=1e-4)
+    assert scanned.max() > 1.0  # the economic talks stand out: not a flat comparison
