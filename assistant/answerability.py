@@ -39,6 +39,8 @@ def judge(ranked: Ranked, threshold: float) -> Verdict:
             f"the documents never mention “{' '.join(ranked.absent_words)}”, and no passage "
             f"answers the question closely enough (confidence {confidence:.2f})",
         )
+    if ranked.vetoed_by == "nothing_matched":
+        return Verdict(False, "no passage of the documents uses any word of the question")
     return Verdict(
         False,
         f"no passage answers the question closely enough (confidence {confidence:.2f}, "

@@ -174,6 +174,22 @@ def test_names_the_text_says_otherwise_are_not_unknown(assistant, question: str)
     assert answer.status == "answered", answer.reason
 
 
+def test_a_question_no_passage_shares_a_word_with_is_refused_whatever_its_scores(
+    assistant,
+) -> None:
+    """No candidate holds a word of the question, or one that means it: the veto refuses
+    before the decision (fitted on few such questions, it answered this one at 0.72)."""
+    pipeline = assistant.engine.pipeline
+    question = "What's a good recipe for kimchi?"
+    inputs = {"question": question, "history": []}
+    state = pipeline.judge(pipeline.rank(pipeline.retrieve(pipeline.resolve(inputs))))
+    assert state.chosen is not None
+    assert state.chosen.vetoed_by == "nothing_matched" and state.chosen.confidence == 0.0
+    answer = assistant.ask(question)
+    assert answer.status == "not_found" and not answer.citations
+    assert "never mention" in (answer.reason or "")
+
+
 def test_words_carried_from_the_last_turn_are_not_held_against_a_follow_up(assistant) -> None:
     """The first turn uses a word the article doesn't ("wrap up"); it is carried into the
     follow-up's search for context, but only the follow-up's own words count as never used."""
