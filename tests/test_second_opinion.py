@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from assistant import Settings, build_assistant
-from assistant.ranking import UNSURE, Ranked
+from assistant.ranking import HOPELESS, UNSURE, Ranked
 
 #: The ranker alone puts "This system will allow more direct coordination on political,
 #: *economic* …" first; e5 puts the sentence on the economic talks first.
@@ -61,6 +61,18 @@ def test_a_sure_ranker_does_not_ask_e5(assistant) -> None:
     assert ranked.probabilities[0] >= UNSURE
     assert not ranked.second_opinion
     assert "100-minute" in ranked.evidence[0].passage.text
+
+
+def test_an_unsure_ranker_does_not_ask_e5_about_a_hopeless_question(assistant, without_e5) -> None:
+    """Unsure of its best, but the decision finds it hopeless: refused whatever the order, so
+    e5's ~20–40 ms is not spent on it."""
+    question = "What time does the bakery open?"
+    alone = _ranked(without_e5, question)
+    assert alone.probabilities[0] < UNSURE and alone.confidence < HOPELESS
+    ranked = _ranked(assistant, question)
+    assert not ranked.second_opinion
+    assert [e.passage.id for e in ranked.evidence] == [e.passage.id for e in alone.evidence]
+    assert assistant.ask(question).status == "not_found"
 
 
 def test_e5_standing_is_the_z_score_among_every_passage(assistant) -> None:
