@@ -10,9 +10,9 @@ The server uses the default index (``make index`` / ``python -m ingest.prepare -
                               [--json] [--check]
 
 ``--questions`` posts the single-turn questions of a question set instead (the evaluator's
-JSONL): on other authors' sets the ranker is unsure of a quarter of the questions and asks
-multilingual-e5 for a second opinion, one query at a time behind the encoder's lock, so this
-is how that queue shows under concurrency.
+JSONL): on other authors' sets the ranker asks multilingual-e5 for a second opinion on about
+a fifth of the questions (18–42 ms each, on at most two copies of the engine at once), so
+this is how that cost shows under concurrency.
 """
 
 from __future__ import annotations
