@@ -3,6 +3,7 @@ real index, the real chain (CLI, API, chat and evaluation all go through it)."""
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -195,6 +196,7 @@ def test_e5_answers_concurrent_callers_on_at_most_two_copies_with_the_same_vecto
     """A server's threads embed at once, each on its own copy of the engine (it isn't
     documented thread-safe): the vectors are those of one caller at a time, and no more
     copies are loaded than allowed (85 MB each)."""
+    environment = os.environ.get("OMP_NUM_THREADS")
     embedder = MultilingualEmbedder(engines=2)
     questions = [f"정상회담에서 {n}번째로 논의된 것은 무엇인가요?" for n in range(12)]
     alone = [embedder.embed_query(q) for q in questions]
@@ -202,3 +204,4 @@ def test_e5_answers_concurrent_callers_on_at_most_two_copies_with_the_same_vecto
         together = list(pool.map(embedder.embed_query, questions))
     assert all(np.array_equal(a, b) for a, b in zip(alone, together, strict=True))
     assert 1 <= embedder.engines_loaded <= 2
+    assert os.environ.get("OMP_NUM_THREADS") == environment  # each load restores it

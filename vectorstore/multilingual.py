@@ -50,11 +50,13 @@ class MultilingualEmbedder:
         try:
             model = self._idle.get_nowait()
         except queue.Empty:
-            with self._loading:
+            with self._loading:  # one load at a time: each sets and restores the environment
                 fresh = self._loaded < self._engines
                 if fresh:
+                    model = _load(self._threads)
                     self._loaded += 1
-            model = _load(self._threads) if fresh else self._idle.get()
+            if not fresh:
+                model = self._idle.get()
         try:
             yield model
         finally:
