@@ -278,15 +278,14 @@ def save_multilingual(
     in_store, in_file = store.has_multilingual(), file is not None and file.is_file()
     if in_store and in_file:
         return 0
-    stored = store.multilingual_vectors() if in_store else {}
-    # The snapshot's copy first where both have one: Chroma renormalises (differs in the 8th
-    # decimal), and a copied vector should be the very one.
-    known = {**stored, **_snapshot_multilingual(store, options)}
+    # A saved snapshot's copy first: Chroma renormalises (differs in the 8th decimal), and a
+    # copied vector should be the very one; Chroma is read only where no snapshot has them.
+    known = _snapshot_multilingual(store, options) or (
+        store.multilingual_vectors() if in_store else {}
+    )
     if previous is not None:
-        known = {
-            **previous.multilingual_vectors(),
-            **_snapshot_multilingual(previous, options),
-        } | known
+        earlier = _snapshot_multilingual(previous, options) or previous.multilingual_vectors()
+        known = earlier | known
     passages = store.passages()
     missing = [p for p in passages if p.id not in known]
     if missing:
