@@ -286,20 +286,31 @@ def save_multilingual(
     if previous is not None:
         earlier = _snapshot_multilingual(previous, options) or previous.multilingual_vectors()
         known = earlier | known
-    passages = store.passages()
-    missing = [p for p in passages if p.id not in known]
+    ids, texts = _ids_and_texts(store, file.parent if file is not None else None)
+    missing = [i for i, pid in enumerate(ids) if pid not in known]
     if missing:
-        known.update(zip([p.id for p in missing], embed([p.text for p in missing]), strict=True))
+        fresh = embed([texts[i] for i in missing])
+        known.update(zip([ids[i] for i in missing], fresh, strict=True))
     vectors = (
-        np.stack([known[p.id] for p in passages])
-        if passages
+        np.stack([known[pid] for pid in ids])
+        if ids
         else np.zeros((0, MULTILINGUAL_DIMENSION), np.float32)
     )
     if not in_store:
-        store.save_multilingual([p.id for p in passages], vectors)
+        store.save_multilingual(ids, vectors)
     if file is not None and not in_file:
-        _save_multilingual_file(file.parent, vectors)  # the snapshot's rows: the same order
+        _save_multilingual_file(file.parent, vectors)
     return len(missing)
+
+
+def _ids_and_texts(store: PassageStore, snapshot: Path | None) -> tuple[list[str], list[str]]:
+    """Each passage's id and text, in the saved snapshot's row order when there is one (one
+    file read, not every text from Chroma again), else in the store's."""
+    if snapshot is not None:
+        columns = json.loads((snapshot / "passages.json").read_text(encoding="utf-8"))
+        return columns["ids"], columns["texts"]
+    passages = store.passages()
+    return [p.id for p in passages], [p.text for p in passages]
 
 
 def _save_multilingual_file(path: Path, vectors: np.ndarray) -> None:
