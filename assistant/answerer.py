@@ -62,7 +62,10 @@ class ExtractiveAnswerer:
         # A Korean, Chinese or Japanese question's answer opens with a phrase saying it
         # quotes English (the chain adds it): the quotes leave it room.
         budget = self.max_chars - (len(QUOTE_PHRASES[query.language]) + 1 if query.language else 0)
-        for ev in [*chosen, *([leaning] if leaning else [])]:
+        quoted = [*chosen, *([leaning] if leaning else [])]
+        if query.parts == 1:
+            quoted = self._answering_first(query, quoted)
+        for ev in quoted:
             marker = f" [{len(parts) + 1}]"
             room = budget - len(marker) - (1 if parts else 0)
             if ev is leaning and len(ev.passage.text) > room:
@@ -120,6 +123,26 @@ class ExtractiveAnswerer:
         if following.id in {e.passage.id for e in chosen}:
             return None
         return _as_evidence(following, evidence)
+
+    def _answering_first(self, query: Query, quoted: list[Evidence]) -> list[Evidence]:
+        """The quoted sentences with the second first when it is the sentence right after the
+        first, refers back to it and holds a topic word of the question the first lacks
+        ("What does reopening the channel *reflect*?": "It also *reflects* … [1] Both sides
+        agreed to reopen … [2]"): the first names the subject, the second says what is asked
+        about it, so it is the answer, and the first its context. Not for a question that
+        asks for a kind of answer (a count, a time, a name): the order already puts the
+        sentence offering it first. Which sentences are quoted doesn't change, only which
+        comes first: on tune, gold first 285 → 293 of 399 answerable (11 gained, 3 lost, no
+        file worse); held-out, 5 questions change, 3 gained."""
+        if len(quoted) < 2 or query.answer_type is not None:
+            return quoted
+        first, second = quoted[0], quoted[1]
+        if second.passage.id not in {p.id for p in self._continuation(first.passage)}:
+            return quoted
+        lacking = query.topic_stems - set(stems(first.passage.text))
+        if not lacking & set(stems(second.passage.text)):
+            return quoted
+        return [second, first, *quoted[2:]]
 
     def _continuation(self, passage: Passage) -> list[Passage]:
         """The sentences after ``passage`` that each refer back to the one before them."""

@@ -121,16 +121,38 @@ def test_what_else_skips_what_was_already_said(assistant) -> None:
         ),
     ],
 )
-def test_a_sentence_that_leans_on_the_answer_is_quoted_with_it(
+def test_a_sentence_that_leans_on_the_answer_is_quoted_first_with_its_context(
     assistant, question: str, leaning: str
 ) -> None:
-    """What the question asks about the first sentence's subject is said in a later sentence
-    that refers back to it: the answer quotes both, each cited."""
+    """What the question asks about a sentence's subject is said in a later sentence that
+    refers back to it, holding a word of the question the first lacks ("*reflect*", "*Xi*",
+    "*agree*"): the answer quotes it first, and the sentence it leans on after it, each
+    cited."""
     answer = assistant.ask(question)
     assert answer.status == "answered" and 2 <= len(answer.citations) <= 3
-    assert any(c.text.startswith(leaning) for c in answer.citations[1:])
+    first, context = answer.citations[0], answer.citations[1]
+    assert first.text.startswith(leaning)
+    assert context.source == first.source and context.end <= first.start
     n = len(answer.citations)
     assert answer.answer.endswith(f"[{n}]") and len(answer.answer) <= 400
+
+
+@pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        # the sentence after ("They also renewed … deal") adds no word the question asks with
+        ("What did the two nations sign after the summit?", "After the summit, both nations"),
+        # a length of time is asked: the sentence offering it stays first, though the one
+        # after it ("The meeting aimed …") holds "meeting" and it doesn't
+        ("How long was the meeting?", "The move came during a 100-minute summit"),
+    ],
+)
+def test_a_sentence_leaning_on_the_answer_stays_second_unless_it_holds_what_is_asked(
+    assistant, question: str, first: str
+) -> None:
+    answer = assistant.ask(question)
+    assert answer.citations[0].text.startswith(first)
+    assert len(answer.citations) >= 2  # the sentence after it is still quoted
 
 
 def test_words_the_documents_never_use_pull_towards_what_they_paraphrase(assistant) -> None:
