@@ -142,9 +142,10 @@ def test_a_sentence_that_leans_on_the_answer_is_quoted_first_with_its_context(
     [
         # the sentence after ("They also renewed … deal") adds no word the question asks with
         ("What did the two nations sign after the summit?", "After the summit, both nations"),
-        # a length of time is asked: the sentence offering it stays first, though the one
-        # after it ("The meeting aimed …") holds "meeting" and it doesn't
-        ("How long was the meeting?", "The move came during a 100-minute summit"),
+        # a count is asked: the sentence offering it stays first, though the one leaning on
+        # it ("They also renewed a major won-yuan currency swap *deal*") holds "deals" and it
+        # doesn't
+        ("How many deals did they sign?", "After the summit, both nations signed seven"),
     ],
 )
 def test_a_sentence_leaning_on_the_answer_stays_second_unless_it_holds_what_is_asked(
