@@ -36,6 +36,8 @@ from vectorstore.records import Passage
 FORMAT = 3  # 3: acronyms that spell a stopword ("US") are indexed
 #: The multilingual (e5) vectors in a snapshot, row i for passage i (optional).
 MULTILINGUAL_FILE = "e5.npy"
+#: Each passage's id, source and text, as columns in the snapshot's row order.
+PASSAGES_FILE = "passages.json"
 log = logging.getLogger(__name__)
 
 
@@ -179,7 +181,7 @@ def _write(snapshot: IndexSnapshot, path: Path, version: str) -> None:
             "sources": [p.source for p in passages],
             "texts": [p.text for p in passages],
         }
-        (tmp / "passages.json").write_text(json.dumps(columns), encoding="utf-8")
+        (tmp / PASSAGES_FILE).write_text(json.dumps(columns), encoding="utf-8")
         positions = np.array([(p.start, p.end, p.paragraph) for p in passages], dtype=np.int64)
         terms = sorted(snapshot.lexical.postings)
         postings = [snapshot.lexical.postings[t] for t in terms]
@@ -220,7 +222,7 @@ def _read(path: Path, ef_search: int) -> IndexSnapshot:
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT:
         raise ValueError(f"format {meta.get('format')}, expected {FORMAT}")
-    columns = json.loads((path / "passages.json").read_text(encoding="utf-8"))
+    columns = _columns(path)
     with np.load(path / "arrays.npz") as arrays:
         positions = arrays["positions"].tolist()
         offsets, rows, weights = arrays["offsets"], arrays["rows"], arrays["weights"]
@@ -303,11 +305,16 @@ def save_multilingual(
     return len(missing)
 
 
+def _columns(path: Path) -> dict[str, list[str]]:
+    """A saved snapshot's passage columns (``ids``, ``sources``, ``texts``)."""
+    return json.loads((path / PASSAGES_FILE).read_text(encoding="utf-8"))
+
+
 def _ids_and_texts(store: PassageStore, snapshot: Path | None) -> tuple[list[str], list[str]]:
     """Each passage's id and text, in the saved snapshot's row order when there is one (one
     file read, not every text from Chroma again), else in the store's."""
     if snapshot is not None:
-        columns = json.loads((snapshot / "passages.json").read_text(encoding="utf-8"))
+        columns = _columns(snapshot)
         return columns["ids"], columns["texts"]
     passages = store.passages()
     return [p.id for p in passages], [p.text for p in passages]
@@ -331,7 +338,7 @@ def _snapshot_multilingual(store: PassageStore, options: SnapshotOptions) -> dic
     if path is None or not (path / MULTILINGUAL_FILE).is_file():
         return {}
     try:
-        ids = json.loads((path / "passages.json").read_text(encoding="utf-8"))["ids"]
+        ids = _columns(path)["ids"]
         vectors = np.load(path / MULTILINGUAL_FILE)
     except (OSError, ValueError, KeyError):
         return {}
