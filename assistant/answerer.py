@@ -130,17 +130,22 @@ class ExtractiveAnswerer:
         question the first lacks ("What does reopening the channel *reflect*?": "It also
         *reflects* … [1] Both sides agreed to reopen … [2]"): the first names the subject, the
         second says what is asked about it, so it is the answer, and the first its context.
-        Not for a question that asks for a kind of answer (a count, a time, a name): the
-        order already puts the sentence offering it first. Which sentences are quoted doesn't
-        change, only which comes first: on tune, gold first 285 → 294 of 399 answerable (12
-        gained, 3 lost, no file worse)."""
+        So too when the first holds what the question puts aside and the second doesn't
+        ("*Besides the sanctions* on Hanwha Ocean, what else did Lee point out?": "He also
+        noted …"). Not for a question that asks for a kind of answer (a count, a time, a
+        name): the order already puts the sentence offering it first. Which sentences are
+        quoted doesn't change, only which comes first: on tune, gold first 285 → 294 of 399
+        answerable (12 gained, 3 lost, no file worse); with what is put aside, 297 (3 gained,
+        none lost)."""
         if len(quoted) < 2 or query.answer_type is not None:
             return quoted
         first, second = quoted[0], quoted[1]
         if second.passage.id not in {p.id for p in self._continuation(first.passage)}:
             return quoted
-        lacking = set(stems(query.question)) - set(stems(first.passage.text))
-        if not lacking & set(stems(second.passage.text)):
+        first_stems, second_stems = set(stems(first.passage.text)), set(stems(second.passage.text))
+        lacking = set(stems(query.question)) - first_stems
+        put_aside = bool(query.set_aside & first_stems) and not query.set_aside & second_stems
+        if not (lacking & second_stems or put_aside):
             return quoted
         return [second, first, *quoted[2:]]
 

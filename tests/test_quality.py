@@ -119,6 +119,9 @@ def test_what_else_skips_what_was_already_said(assistant) -> None:
             "After talking about the West Sea and the submarines, what did the leaders agree?",
             "Despite differences, they agreed",
         ),
+        # no word of the question in it, but the first holds what the question puts aside
+        ("Other than the Hanwha Ocean sanctions, what complaint did Lee raise?", "He also noted"),
+        ("Apart from the seven pacts, what else came out of the summit?", "They also renewed"),
     ],
 )
 def test_a_sentence_that_leans_on_the_answer_is_quoted_first_with_its_context(
@@ -126,7 +129,8 @@ def test_a_sentence_that_leans_on_the_answer_is_quoted_first_with_its_context(
 ) -> None:
     """What the question asks about a sentence's subject is said in a later sentence that
     refers back to it, holding a word of the question the first lacks ("*reflect*", "*Xi*",
-    "*agree*"): the answer quotes it first, and the sentence it leans on after it, each
+    "*agree*") or leaving out what the question puts aside and the first holds ("Other than
+    the *sanctions*"): the answer quotes it first, and the sentence it leans on after it, each
     cited."""
     answer = assistant.ask(question)
     assert answer.status == "answered" and 2 <= len(answer.citations) <= 3
