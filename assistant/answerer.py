@@ -93,17 +93,17 @@ class ExtractiveAnswerer:
         wanted = query.topic_stems - set(stems(first.passage.text))
         if not wanted:
             return []
-        continuation = self._continuation(first.passage)
-        leaning = {p.id for p in continuation}
+        following = continuation(first.passage, self.next_passage, self.continuation_length)
+        leaning = {p.id for p in following}
         for candidate in evidence[1 : self.top_k]:
             close = candidate.dense >= self.second_min_ratio * first.dense
             if (close or candidate.passage.id in leaning) and wanted & set(
                 stems(candidate.passage.text)
             ):
                 return [candidate]
-        for following in continuation:
-            if wanted & set(stems(following.text)):
-                return [_as_evidence(following, evidence)]
+        for passage in following:
+            if wanted & set(stems(passage.text)):
+                return [evidence_for(passage, evidence)]
         return []
 
     def _leaning_on(
@@ -122,46 +122,56 @@ class ExtractiveAnswerer:
             return None
         if following.id in {e.passage.id for e in chosen}:
             return None
-        return _as_evidence(following, evidence)
+        return evidence_for(following, evidence)
 
     def _answering_first(self, query: Query, quoted: list[Evidence]) -> list[Evidence]:
         """The quoted sentences with the second first when it continues the first (one or
-        two sentences on, each referring back to the one before) and holds a word of the
-        question the first lacks ("What does reopening the channel *reflect*?": "It also
-        *reflects* … [1] Both sides agreed to reopen … [2]"): the first names the subject, the
-        second says what is asked about it, so it is the answer, and the first its context.
-        So too when the first holds what the question puts aside and the second doesn't
-        ("*Besides the sanctions* on Hanwha Ocean, what else did Lee point out?": "He also
-        noted …"). Not for a question that asks for a kind of answer (a count, a time, a
-        name): the order already puts the sentence offering it first. Which sentences are
-        quoted doesn't change, only which comes first: on tune, gold first 285 → 294 of 399
-        answerable (12 gained, 3 lost, no file worse); with what is put aside, 297 (3 gained,
-        none lost)."""
+        two sentences on, each referring back to the one before) and answers in its place
+        (:func:`answers_in_its_place`): the first names the subject, the second says what is
+        asked about it, so it is the answer, and the first its context. Not for a question
+        that asks for a kind of answer (a count, a time, a name): the order already puts the
+        sentence offering it first. Which sentences are quoted doesn't change, only which
+        comes first: on tune, gold first 285 → 294 of 399 answerable (12 gained, 3 lost, no
+        file worse); with what is put aside, 297 (3 gained, none lost)."""
         if len(quoted) < 2 or query.answer_type is not None:
             return quoted
         first, second = quoted[0], quoted[1]
-        if second.passage.id not in {p.id for p in self._continuation(first.passage)}:
+        following = continuation(first.passage, self.next_passage, self.continuation_length)
+        if second.passage.id not in {p.id for p in following}:
             return quoted
-        first_stems, second_stems = set(stems(first.passage.text)), set(stems(second.passage.text))
-        lacking = set(stems(query.question)) - first_stems
-        put_aside = bool(query.set_aside & first_stems) and not query.set_aside & second_stems
-        if not (lacking & second_stems or put_aside):
+        if not answers_in_its_place(query, first.passage, second.passage):
             return quoted
         return [second, first, *quoted[2:]]
 
-    def _continuation(self, passage: Passage) -> list[Passage]:
-        """The sentences after ``passage`` that each refer back to the one before them."""
-        chain: list[Passage] = []
-        following = self.next_passage(passage.id)
-        while following is not None and len(chain) < self.continuation_length:
-            if not refers_back_to_before(words(following.text)):
-                break
-            chain.append(following)
-            following = self.next_passage(following.id)
-        return chain
+
+def continuation(
+    passage: Passage, next_passage: Callable[[str], Passage | None], length: int = 2
+) -> list[Passage]:
+    """The sentences after ``passage``, at most ``length``, that each refer back to the one
+    before them ("This system …", "It also …")."""
+    chain: list[Passage] = []
+    following = next_passage(passage.id)
+    while following is not None and len(chain) < length:
+        if not refers_back_to_before(words(following.text)):
+            break
+        chain.append(following)
+        following = next_passage(following.id)
+    return chain
 
 
-def _as_evidence(passage: Passage, evidence: Sequence[Evidence]) -> Evidence:
+def answers_in_its_place(query: Query, first: Passage, leaning: Passage) -> bool:
+    """Whether a sentence leaning on ``first`` says what the question asks about the first's
+    subject: it holds a word of the question the first lacks ("What does reopening the channel
+    *reflect*?": "It also *reflects* …"), framing words included ("What did Lee *note* besides
+    …"), or the first holds what the question puts aside and it doesn't ("*Besides the
+    sanctions* on Hanwha Ocean, what else did Lee point out?": "He also noted …")."""
+    first_stems, leaning_stems = set(stems(first.text)), set(stems(leaning.text))
+    lacking = set(stems(query.question)) - first_stems
+    put_aside = bool(query.set_aside & first_stems) and not query.set_aside & leaning_stems
+    return bool(lacking & leaning_stems) or put_aside
+
+
+def evidence_for(passage: Passage, evidence: Sequence[Evidence]) -> Evidence:
     """The candidate holding ``passage`` (its scores), or the passage unscored when retrieval
     didn't return it."""
     return next((e for e in evidence if e.passage.id == passage.id), None) or Evidence(

@@ -406,6 +406,32 @@ def test_two_parts_whose_best_sentence_is_the_same_cite_two_sentences(assistant)
 
 
 @pytest.mark.parametrize(
+    ("question", "openings"),
+    [
+        # the first part's best names the channel; the sentence after it says what it allows
+        (
+            "What will the reopened high-level channel allow and what interest does it reflect?",
+            ["This system will allow", "It also reflects"],
+        ),
+        # the second part asks about the first part's answer ("it"): the sentence after it
+        (
+            "What request did Lee make about North Korea, and what was Xi's reaction to it?",
+            ["President Lee presented", "Xi expressed support"],
+        ),
+    ],
+)
+def test_a_part_is_answered_by_the_sentence_leaning_on_its_best(
+    assistant, question: str, openings: list[str]
+) -> None:
+    """As a one-part question quotes first a sentence leaning on its best that holds what is
+    asked, so does each part of a two-part question (one sentence a part)."""
+    answer = assistant.ask(question)
+    assert answer.status == "answered", answer.reason
+    assert len(answer.citations) == 2
+    assert [c.text[: len(o)] for c, o in zip(answer.citations, openings, strict=True)] == openings
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "hello, how long did the summit last?",
