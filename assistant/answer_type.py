@@ -3,10 +3,11 @@
 Classic factoid-QA answer typing: "How long …" (or "length of …") wants a duration
 ("100-minute", "a decade", "since 2016"), "How many X …" (or "number of X") a count of X or
 of another word for X ("deals" counted as "seven agreements"; an ordinal counts: "a third
-structure"), "How much is it worth?" a sum of money, "When …"/"since when"/"what year" a
-time, "Who …", "Where …", "Which city / firm / sea …" a name (of a person, place or
-organisation), and "the president's full name" a name written with a word of the question (a
-title, or the short name: "President Xi Jinping", "Lee Jae Myung") and two words more. A
+structure"), "How much is it worth?" a sum of money, "How big / large / old …" a number,
+"When …"/"since when"/"what year" a time, "Who …", "Where …", "Which city / firm / sea …" a
+name (of a person, place or organisation), and "the president's full name" a name written
+with a word of the question (a title, or the short name: "President Xi Jinping", "Lee Jae
+Myung") and two words more. A
 sentence *answers the type* when it holds such an answer that the question doesn't already
 contain: "Where was the APEC meeting held?" is answered by "… in Gyeongju", not by a
 sentence that only repeats "APEC".
@@ -121,6 +122,9 @@ _AMOUNT_LINKS = frozenset({"in", "of"})
 
 #: Where the question proper starts: its first question word decides the kind of answer.
 _QUESTION_WORD = re.compile(r"\b(?:since when|what|which|who|whom|whose|where|when|why|how)\b")
+#: "How big / large / old / far … is it?" asks for a measure, a number ("how big *a* role"
+#: asks how much something mattered).
+_HOW_BIG = re.compile(r"how (?:big|large|old|far|tall|high|heavy|wide|deep)\b(?! an?\b)")
 _TIME_ASKED = re.compile(r"(?:when|since when|(?:what|which) (?:year|month|day|date|time))\b")
 
 
@@ -151,7 +155,7 @@ def expected_type(question: str) -> AnswerType | None:
             return AnswerType("money")
         counted = [] if elided else _counted_terms(f"{word} {rest}")
         return AnswerType("count", frozenset(s for s, _ in counted), tuple(w for _, w in counted))
-    if _WHAT_AMOUNT.match(asked):
+    if _WHAT_AMOUNT.match(asked) or _HOW_BIG.match(asked):
         return AnswerType("count")
     if _TIME_ASKED.match(asked):
         return AnswerType("time")

@@ -289,15 +289,26 @@ def test_as_well_asks_for_something_not_yet_given() -> None:
 
 def test_plural_classes_and_amounts_ask_for_a_kind_of_answer() -> None:
     """ "Which *ministers* signed …" wants names as "which minister" does, and "what is the
-    *value* of the swap" a number: a sentence without one doesn't answer them."""
+    *value* of the swap" or "how *big* is it" a number: a sentence without one doesn't answer
+    them. "How big a role …" asks how much it mattered, not for a number."""
     from assistant.answer_type import answers_of, expected_type
 
     ministers = expected_type("Which ministers signed the seven agreements?")
     assert ministers is not None and ministers.kind == "name"
-    value = expected_type("What was the value of the currency swap?")
-    assert value is not None and value.kind == "count"
-    assert answers_of(value, "They also renewed a major won-yuan currency swap deal.") == []
-    assert answers_of(value, "The swap is worth 70 trillion won.")
+    for asked in ("What was the value of the currency swap?", "How big is the won-yuan swap?"):
+        value = expected_type(asked)
+        assert value is not None and value.kind == "count", asked
+        assert answers_of(value, "They also renewed a major won-yuan currency swap deal.") == []
+        assert answers_of(value, "The swap is worth 70 trillion won.")
+    assert expected_type("How large, in dollars or won, is the swap line?").kind == "count"
+    assert expected_type("How big a role did security play?") is None
+
+
+def test_a_size_the_documents_never_give_is_refused(assistant) -> None:
+    """The article calls the swap "major" but gives no figure."""
+    answer = assistant.ask("How large is the currency swap deal they renewed?")
+    assert answer.status == "not_found" and not answer.citations
+    assert assistant.ask("How big a role did security play?").status == "answered"
 
 
 def test_a_count_asked_by_its_noun_and_counted_in_other_words() -> None:
