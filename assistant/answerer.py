@@ -22,6 +22,9 @@ from assistant.script import QUOTE_PHRASES
 from assistant.types import Evidence, Passage
 from vectorstore.analysis import stems, words
 
+#: How many sentences after a quoted one may still lean on it ("This …", "It also …").
+CONTINUATION_LENGTH = 2
+
 
 class Answerer(Protocol):
     """Writes the answer from the evidence it is given (best first); cites it as ``[n]``,
@@ -46,8 +49,7 @@ class ExtractiveAnswerer:
     #: probability) are quoted too, up to ``top_k`` sentences: when sentences compete, the
     #: answer shows them, as a set that holds the answer more often than its first sentence.
     runner_up_ratio: float = 0.15
-    #: How many sentences after the first may still lean on it ("This …", "It also …").
-    continuation_length: int = 2
+    continuation_length: int = CONTINUATION_LENGTH
 
     def answer(self, query: Query, evidence: Sequence[Evidence]) -> Draft:
         if not evidence:
@@ -145,7 +147,9 @@ class ExtractiveAnswerer:
 
 
 def continuation(
-    passage: Passage, next_passage: Callable[[str], Passage | None], length: int = 2
+    passage: Passage,
+    next_passage: Callable[[str], Passage | None],
+    length: int = CONTINUATION_LENGTH,
 ) -> list[Passage]:
     """The sentences after ``passage``, at most ``length``, that each refer back to the one
     before them ("This system …", "It also …")."""
