@@ -130,8 +130,12 @@ class Resolution:
 
 
 def depends_on_context(question: str) -> bool:
+    """Whether the question leans on the conversation: it refers back ("it", "they"), asks
+    for more ("what else"), or names no topic of its own; the class of the answer it asks
+    for is no topic ("By which *country*?", "Which *city*?")."""
     tokens = words(question)
-    return any(t in ANAPHORS for t in tokens) or asks_for_more(tokens) or not topic_words(question)
+    topic = set(topic_words(question)) - set(asked_class(question))
+    return any(t in ANAPHORS for t in tokens) or asks_for_more(tokens) or not topic
 
 
 def resolve(question: str, previous_queries: Sequence[str]) -> Resolution:

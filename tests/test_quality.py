@@ -263,6 +263,25 @@ def test_the_class_a_question_asks_for_is_not_a_word_the_documents_must_use() ->
     assert expected_type("what's his whole name?").kind == "full_name"
 
 
+def test_a_follow_up_naming_only_the_class_of_its_answer_builds_on_the_conversation(
+    assistant,
+) -> None:
+    """ "By which government?" names what kind of answer it wants, not a topic of its own:
+    searched alone it lands on "Both governments now aim …"; with the conversation, on the
+    sanctions it asks about."""
+    from assistant import Message
+    from assistant.query import depends_on_context, resolve
+
+    assert depends_on_context("By which government?")
+    assert not depends_on_context("Which currency deal did Seoul and Beijing renew?")
+    assert resolve("By which country?", ["Hanwha Ocean units sanctioned"]).fallbacks == ()
+    first = "So Hanwha Ocean's units in America got sanctioned?"
+    history = [Message("user", first), Message("assistant", assistant.ask(first).answer)]
+    answer = assistant.ask("By which government?", history)
+    assert answer.status == "answered", answer.reason
+    assert "Chinese sanctions" in answer.citations[0].text
+
+
 def test_context_chains_through_a_follow_up_that_names_its_own_topic(assistant) -> None:
     """ "And for how many minutes?" names a topic of its own, so it is searched alone; the next
     turn, "Which city was it in?", still builds on the meeting the first turn asked about."""
