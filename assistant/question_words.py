@@ -10,14 +10,17 @@ from collections.abc import Callable
 from vectorstore.analysis import STOPWORDS, content_words, stem, word_spans, words
 
 #: Verbs and nouns that frame a question ("what did X *say* about Y") rather than name its topic:
-#: searched for, but their absence from the documents says nothing about answerability.
+#: searched for, but their absence from the documents says nothing about answerability. The
+#: nouns for the text itself include what news readers call it ("what's the *story* with the
+#: ship builder …", "what role does the *piece* say …").
 FRAMING_WORDS = frozenset(
     """say said says tell told mention mentioned mentions discuss discussed talk talked talks
     think thought happen happened happens describe described explain explained note noted
     state stated claim claimed get got make made give gave go went come came take took know known
     thing things way ways kind kinds type types name named anything something one ones two
-    article text document documents report reported according place long end purpose reason
-    time times main key happen well write writes wrote written last lasted""".split()
+    article text document documents report reported story stories piece according place long
+    end purpose reason time times main key happen well write writes wrote written last
+    lasted""".split()
 )
 #: Their stems: what a question with no topic words of its own is framed by ("How *long* did
 #: the *talks* *last*?"), never a word its documents lack.

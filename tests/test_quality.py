@@ -230,6 +230,14 @@ def test_words_carried_from_the_last_turn_are_not_held_against_a_follow_up(assis
     assert "expand common interests" in answer.answer
 
 
+def test_what_readers_call_the_article_is_no_word_it_must_use(assistant) -> None:
+    """ "What's the story with …" asks about the sanctions; "story" names the article, as
+    "report" does, so the documents never using it is no sign they can't answer."""
+    answer = assistant.ask("whats the story with the ship builder being penalised by the chinese")
+    assert answer.status == "answered", answer.reason
+    assert "sanctions on US-based subsidiaries" in answer.answer.split("[1]")[0]
+
+
 def test_a_weekday_is_a_time_not_a_name_and_may_is_not_a_month() -> None:
     """ "On Tuesday" offers no answer to "which group" (it would make any dated sentence look
     like it names someone)."""
