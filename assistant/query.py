@@ -12,6 +12,7 @@ demotes passages about what the user put aside.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Collection, Container, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from assistant.answer_type import AnswerType, expected_type
 from assistant.question_words import (
     ANAPHORS,
+    QUESTION_OPENERS,
     asked_class,
     asks_for_more,
     proper_names,
@@ -204,6 +206,29 @@ def split_parts(question: str) -> list[str]:
     return [p for p in parts if topic_words(p) or len(parts) == 1] or [question]
 
 
+#: Words a follow-up may open with before the thing it names ("*And* the Chinese one?").
+_LEAD_INS = frozenset("and so ok okay".split())
+#: Openers of a yes/no question with no question word ("*Any* about fighting fraud?").
+_YES_NO = frozenset("any anything".split())
+#: A follow-up of more words than this asks a question of its own.
+_ELLIPTICAL_WORDS = 6
+
+
+def _elided_type(question: str, history: Sequence[Message]) -> AnswerType | None:
+    """The kind of answer the previous question asked for, when this one only names another
+    thing to ask it of ("What is the full name of the Korean president?" — "And the Chinese
+    one?", "What about Xi?"): an elliptical question keeps the frame of the one before. It
+    opens on no question word or auxiliary of its own, or on "what/how about"."""
+    previous = [m.content for m in history if m.role == "user"][-1:]
+    tokens = list(itertools.dropwhile(lambda t: t in _LEAD_INS, words(question)))
+    if not previous or not tokens or len(tokens) > _ELLIPTICAL_WORDS:
+        return None
+    about = tokens[0] in ("what", "how") and tokens[1:2] == ["about"]
+    if not about and (tokens[0] in QUESTION_OPENERS or tokens[0] in _YES_NO):
+        return None
+    return expected_type(previous[0])
+
+
 def analyse(question: str, history: Sequence[Message] = ()) -> Query:
     """The one analysis of ``question`` (already cleaned) in its conversation."""
     resolution = resolve_conversation(question, history)
@@ -213,7 +238,7 @@ def analyse(question: str, history: Sequence[Message] = ()) -> Query:
         searches=tuple(
             SearchText.of(text) for text in (resolution.search_query, *resolution.fallbacks)
         ),
-        answer_type=expected_type(question),
+        answer_type=expected_type(question) or _elided_type(question, history),
         names=tuple(proper_names(question)),
         topic_stems=frozenset(topic_stems(question)),
         wants_new=asks_for_more(words(question)),

@@ -290,6 +290,25 @@ def test_a_follow_up_naming_only_the_class_of_its_answer_builds_on_the_conversat
     assert "Chinese sanctions" in answer.citations[0].text
 
 
+def test_an_elliptical_follow_up_asks_for_the_kind_of_answer_the_turn_before_did(
+    assistant,
+) -> None:
+    """ "And the Chinese one?" asks the previous question (a full name) of another thing; a
+    follow-up that asks its own question keeps its own kind."""
+    from assistant import Message
+    from assistant.query import analyse
+
+    first = "What's the full name of the South Korean president?"
+    history = [Message("user", first), Message("assistant", assistant.ask(first).answer)]
+    for elliptical in ("And the Chinese one?", "what about China's"):
+        assert analyse(elliptical, history).answer_type.kind == "full_name"
+    for own in ("Did they meet?", "Any about fraud?", "And what did he say?"):
+        assert analyse(own, history).answer_type is None
+    answer = assistant.ask("And the Chinese one?", history)
+    assert answer.status == "answered", answer.reason
+    assert "Xi Jinping" in answer.citations[0].text
+
+
 def test_context_chains_through_a_follow_up_that_names_its_own_topic(assistant) -> None:
     """ "And for how many minutes?" names a topic of its own, so it is searched alone; the next
     turn, "Which city was it in?", still builds on the meeting the first turn asked about."""
