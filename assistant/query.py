@@ -212,13 +212,18 @@ _LEAD_INS = frozenset("and so ok okay".split())
 _YES_NO = frozenset("any anything".split())
 #: A follow-up of more words than this asks a question of its own.
 _ELLIPTICAL_WORDS = 6
+#: Kinds of answer an elliptical follow-up doesn't keep (see :func:`_elided_type`).
+_COUNTED_KINDS = frozenset({"count", "money"})
 
 
 def _elided_type(question: str, history: Sequence[Message]) -> AnswerType | None:
     """The kind of answer the previous question asked for, when this one only names another
     thing to ask it of ("What is the full name of the Korean president?" — "And the Chinese
     one?", "What about Xi?"): an elliptical question keeps the frame of the one before. It
-    opens on no question word or auxiliary of its own, or on "what/how about"."""
+    opens on no question word or auxiliary of its own, or on "what/how about". Not a count or
+    a sum: the thing named may be what was counted ("How many agreements did they sign?" —
+    "And the currency swap?"), and a figure the text doesn't give would refuse a question it
+    answers in words ("They also renewed a major … currency swap")."""
     previous = [m.content for m in history if m.role == "user"][-1:]
     tokens = list(itertools.dropwhile(lambda t: t in _LEAD_INS, words(question)))
     if not previous or not tokens or len(tokens) > _ELLIPTICAL_WORDS:
@@ -226,7 +231,8 @@ def _elided_type(question: str, history: Sequence[Message]) -> AnswerType | None
     about = tokens[0] in ("what", "how") and tokens[1:2] == ["about"]
     if not about and (tokens[0] in QUESTION_OPENERS or tokens[0] in _YES_NO):
         return None
-    return expected_type(previous[0])
+    kept = expected_type(previous[0])
+    return kept if kept is not None and kept.kind not in _COUNTED_KINDS else None
 
 
 def analyse(question: str, history: Sequence[Message] = ()) -> Query:

@@ -307,6 +307,12 @@ def test_an_elliptical_follow_up_asks_for_the_kind_of_answer_the_turn_before_did
     answer = assistant.ask("And the Chinese one?", history)
     assert answer.status == "answered", answer.reason
     assert "Xi Jinping" in answer.citations[0].text
+    # What was counted may be what the follow-up replaces: the swap has no figure, but an answer.
+    first = "How many agreements did they sign?"
+    history = [Message("user", first), Message("assistant", assistant.ask(first).answer)]
+    assert analyse("And the currency swap?", history).answer_type is None
+    swap = assistant.ask("And the currency swap?", history)
+    assert swap.status == "answered" and "currency swap" in swap.citations[0].text
 
 
 def test_context_chains_through_a_follow_up_that_names_its_own_topic(assistant) -> None:
