@@ -20,6 +20,10 @@ from typing import Any
 SENSES = 3
 #: Steps up the hypernym tree that still count as "a broader word".
 BROADER_STEPS = 3
+#: Steps up from a passage word to the class a question asks for ("Which type of *vessel*
+#: …": submarine, submersible, warship, ship, *vessel*): a class is further up than a word
+#: that says the same more broadly.
+CLASS_STEPS = BROADER_STEPS + 1
 _POS = ("n", "v", "a", "s", "r")
 #: WordNet's class of the cities that stand for their country's government.
 _NATIONAL_CAPITAL = "national_capital.n.01"
@@ -66,11 +70,11 @@ class Lexicon:
                     names.update(_spaced(n) for n in country.lemma_names())
         return frozenset(names)
 
-    def _broader(self, word: str) -> frozenset[str]:
-        """Senses of words up to ``BROADER_STEPS`` more general than this one."""
+    def _broader(self, word: str, steps: int = BROADER_STEPS) -> frozenset[str]:
+        """Senses of words up to ``steps`` more general than this one."""
         found: set[str] = set()
         frontier = [self._wordnet.synset(name) for name in self.senses(word)]
-        for _ in range(BROADER_STEPS):
+        for _ in range(steps):
             frontier = [h for s in frontier for h in (*s.hypernyms(), *s.instance_hypernyms())]
             found.update(s.name() for s in frontier)
         return frozenset(found)
@@ -79,6 +83,12 @@ class Lexicon:
         """The senses of a passage's words, and those with their broader senses."""
         own = frozenset().union(*(self.senses(w) for w in passage_words))
         return own, own.union(*(self.broader(w) for w in passage_words))
+
+    def names_a_kind_of(self, class_word: str, passage_words: Iterable[str]) -> bool:
+        """True when a passage word names a kind of ``class_word`` (up to ``CLASS_STEPS``
+        more general): "submarines" for "Which type of *vessel* …"."""
+        senses = self.senses(class_word)
+        return any(senses & self.broader(w, CLASS_STEPS) for w in passage_words)
 
     def matches(self, word: str, passage_words: Iterable[str]) -> bool:
         """True when a passage word means ``word``, or is a narrower or broader word for it."""

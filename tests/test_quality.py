@@ -253,6 +253,20 @@ def test_a_weekday_is_a_time_not_a_name_and_may_is_not_a_month() -> None:
     assert answers_of(when, "The talks resume in May.") == ["May"]
 
 
+def test_a_word_for_a_kind_of_the_class_asked_for_matches_it(assistant) -> None:
+    """ "Which type of *vessel* …" is answered by "*submarines*", four steps below it in WordNet
+    (one more than a broader word may be); the lead-like last sentence, which shares "Seoul"
+    and nothing of the class, goes second."""
+    from assistant.lexicon import load_lexicon
+
+    lexicon = load_lexicon()
+    assert lexicon.names_a_kind_of("vessel", ["nuclear", "submarines"])
+    assert not lexicon.matches("vessel", ["nuclear", "submarines"])
+    assert not lexicon.names_a_kind_of("vessel", ["leaders", "summit", "seoul"])
+    answer = assistant.ask("Which type of vessel does Seoul want to build?")
+    assert "submarines" in answer.citations[0].text
+
+
 def test_the_class_a_question_asks_for_is_not_a_word_the_documents_must_use() -> None:
     """ "Which *city*" is answered by "Gyeongju": the class word is what the answer is a
     member of, not a topic the text must name; "What did …" asks for no class."""
