@@ -49,7 +49,6 @@ class ExtractiveAnswerer:
     #: probability) are quoted too, up to ``top_k`` sentences: when sentences compete, the
     #: answer shows them, as a set that holds the answer more often than its first sentence.
     runner_up_ratio: float = 0.15
-    continuation_length: int = CONTINUATION_LENGTH
 
     def answer(self, query: Query, evidence: Sequence[Evidence]) -> Draft:
         if not evidence:
@@ -95,7 +94,7 @@ class ExtractiveAnswerer:
         wanted = query.topic_stems - set(stems(first.passage.text))
         if not wanted:
             return []
-        following = continuation(first.passage, self.next_passage, self.continuation_length)
+        following = continuation(first.passage, self.next_passage)
         leaning = {p.id for p in following}
         for candidate in evidence[1 : self.top_k]:
             close = candidate.dense >= self.second_min_ratio * first.dense
@@ -138,7 +137,7 @@ class ExtractiveAnswerer:
         if len(quoted) < 2 or query.answer_type is not None:
             return quoted
         first, second = quoted[0], quoted[1]
-        following = continuation(first.passage, self.next_passage, self.continuation_length)
+        following = continuation(first.passage, self.next_passage)
         if second.passage.id not in {p.id for p in following}:
             return quoted
         if not answers_in_its_place(query, first.passage, second.passage):
