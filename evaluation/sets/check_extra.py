@@ -19,7 +19,7 @@ gold on unanswerable lines. For id and question clashes it reads the multilingua
 multilingual_blind4.jsonl gets the same checks with ``ml4-`` ids, and may not copy the
 multilingual tune files or multilingual_blind.jsonl either.
 
-The fourth blind sets (``*_blind4.jsonl``) also need ids ``<prefix><kind>-NN`` (``ml4-<lang>-NN``),
+The fourth and fifth blind sets (``*_blind4.jsonl``, ``*_blind5.jsonl``) also need ids ``<prefix><kind>-NN`` (``ml4-<lang>-NN``),
 the kind counts of their brief, no question asked twice in one file, and may not copy any
 file treated as reference here (tune halves, dev set, extra sets, the first blind sets).
 """
@@ -50,6 +50,8 @@ FILES = {
     "summit_blind": HERE / "summit_blind.jsonl",
     "summit_blind4": HERE / "summit_blind4.jsonl",
     "multidoc_blind4": HERE / "multidoc_blind4.jsonl",
+    "summit_blind5": HERE / "summit_blind5.jsonl",
+    "multidoc_blind5": HERE / "multidoc_blind5.jsonl",
 }
 ID_PREFIX = {
     "summit": "sx-",
@@ -57,9 +59,17 @@ ID_PREFIX = {
     "summit_blind": "sb-",
     "summit_blind4": "sd-",
     "multidoc_blind4": "md-",
+    "summit_blind5": "s5-",
+    "multidoc_blind5": "m5-",
 }
 #: Which set's rules (check_and_split.check_item) a file is checked with.
-SET_OF = {"summit_blind": "summit", "summit_blind4": "summit", "multidoc_blind4": "multidoc"}
+SET_OF = {
+    "summit_blind": "summit",
+    "summit_blind4": "summit",
+    "multidoc_blind4": "multidoc",
+    "summit_blind5": "summit",
+    "multidoc_blind5": "multidoc",
+}
 #: Files whose questions summit_blind.jsonl must not copy, besides REFERENCE.
 BLIND_REFERENCE = [HERE / "summit_extra.tune.jsonl"]
 #: Files whose questions the fourth blind sets must not copy, besides REFERENCE: the extra
@@ -69,10 +79,19 @@ BLIND4_REFERENCE = [
     HERE / "multidoc_extra.tune.jsonl",
     HERE / "summit_blind.jsonl",
 ]
+#: ... and the fifth may not copy the fourth either (whole files: the scan prints only the
+#: new text, so the writer never reads their held-out halves).
+BLIND5_REFERENCE = [
+    *BLIND4_REFERENCE,
+    HERE / "summit_blind4.jsonl",
+    HERE / "multidoc_blind4.jsonl",
+]
 EXTRA_REFERENCE = {
     "summit_blind": BLIND_REFERENCE,
     "summit_blind4": BLIND4_REFERENCE,
     "multidoc_blind4": BLIND4_REFERENCE,
+    "summit_blind5": BLIND5_REFERENCE,
+    "multidoc_blind5": BLIND5_REFERENCE,
 }
 #: Kind counts the fourth blind sets were written to; their ids read <prefix><kind>-NN.
 EXPECTED_KINDS = {
@@ -90,6 +109,20 @@ EXPECTED_KINDS = {
         "unanswerable": 12,
     },
     "multidoc_blind4": {"multi-doc": 30, "hard-negative": 10, "unanswerable": 4},
+    "summit_blind5": {
+        "paraphrase": 14,
+        "synonym": 12,
+        "category": 8,
+        "capital": 8,
+        "type": 12,
+        "neighbour": 8,
+        "multi-part": 8,
+        "chatty": 8,
+        "follow-up": 16,
+        "hard-negative": 16,
+        "unanswerable": 10,
+    },
+    "multidoc_blind5": {"multi-doc": 33, "hard-negative": 11, "unanswerable": 4},
 }
 #: Public files whose ids and questions must not be reused.
 REFERENCE = [
