@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Split the fourth blind sets once into a tune and a held-out half (standard library only).
+"""Split the fourth and fifth blind sets once into a tune and a held-out half (stdlib only).
 
-    python3 evaluation/sets/split_blind4.py
+    python3 evaluation/sets/split_blind.py
 
-The fourth blind sets were measured whole once, before anyone read them. Then each was split,
+Each blind set was measured whole once, before anyone read it. Then each was split,
 by kind and a fixed seed, into ``<name>.tune.jsonl`` (read and fitted on) and
 ``<name>.heldout.jsonl`` (reported only), so a blind measure outlives the first look. Each line
 carries its own history, so it is asked the same way in either half (the lines of one
@@ -22,11 +22,17 @@ from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-NAMES = ("summit_blind4", "multidoc_blind4", "multilingual_blind4")
-SEED = 2026
+#: Each blind set and the seed it was split with (the fourth's 2026, the fifth's 2027).
+SEEDS = {
+    "summit_blind4": 2026,
+    "multidoc_blind4": 2026,
+    "multilingual_blind4": 2026,
+    "summit_blind5": 2027,
+    "multidoc_blind5": 2027,
+}
 
 
-def split(lines: list[str], seed: int = SEED) -> tuple[list[str], list[str]]:
+def split(lines: list[str], seed: int) -> tuple[list[str], list[str]]:
     """Half of each kind (the smaller half when odd) to tune, the rest to held-out."""
     by_kind: dict[str, list[str]] = defaultdict(list)
     for line in lines:
@@ -44,13 +50,13 @@ def split(lines: list[str], seed: int = SEED) -> tuple[list[str], list[str]]:
 
 
 def main() -> None:
-    for name in NAMES:
+    for name, seed in SEEDS.items():
         lines = [
             line if line.endswith("\n") else line + "\n"
             for line in (HERE / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
             if line.strip()
         ]
-        tune, heldout = split(lines)
+        tune, heldout = split(lines, seed)
         (HERE / f"{name}.tune.jsonl").write_text("".join(tune), encoding="utf-8")
         (HERE / f"{name}.heldout.jsonl").write_text("".join(heldout), encoding="utf-8")
         print(f"{name}: tune {len(tune)}, heldout {len(heldout)}")
