@@ -30,12 +30,16 @@ SETS = REPO_ROOT / "evaluation" / "sets"
 #: gained, one lost), multidoc 0.838 → 0.811 (one lost: "what did Lee urge *Xi*'s country to
 #: encourage?" puts "*Xi* expressed support …" first), so those floors moved to 0.80. The same
 #: order when the first holds what the question puts aside ("besides …"): summit 0.813 → 0.824.
+#: The fifth blind sets' held-out halves (a fifth author, written after all of the above)
+#: measured 0.660 / 0.553 / 0.615 / 0.750 (summit) and 0.706 / 0.412 / 0.500 (multi-document).
 FLOORS = {
     "summit": ["correct=0.92", "hit@1=0.80", "refusal_rate=0.68", "followup_correct=0.94"],
     "multidoc": ["correct=0.97", "hit@1=0.80", "refusal_rate=0.60"],
     "multilingual": ["correct=0.87", "hit@1=0.70", "refusal_rate=0.65"],
     "summit_blind4": ["correct=0.69", "hit@1=0.56", "refusal_rate=0.76", "followup_correct=0.42"],
     "multidoc_blind4": ["correct=0.90", "hit@1=0.50", "refusal_rate=0.42"],
+    "summit_blind5": ["correct=0.63", "hit@1=0.53", "refusal_rate=0.58", "followup_correct=0.70"],
+    "multidoc_blind5": ["correct=0.68", "hit@1=0.38", "refusal_rate=0.45"],
 }
 
 
@@ -76,13 +80,15 @@ def test_multilingual_heldout_meets_its_floors(indexed_settings: Settings, tmp_p
     assert summary["refusals_without_sources"] == summary["refusal_rate"]
 
 
-def test_the_fourth_blind_sets_held_out_halves_meet_their_floors(
+def test_the_blind_sets_held_out_halves_meet_their_floors(
     indexed_settings: Settings, multidoc_settings: Settings, tmp_path: Path
 ) -> None:
-    """Another author's wording, never fitted on: what the tune author's sets can't show."""
+    """Other authors' wording, never fitted on: what the tune author's sets can't show."""
     for name, settings, questions in (
         ("summit_blind4", indexed_settings, 60),
         ("multidoc_blind4", multidoc_settings, 22),
+        ("summit_blind5", indexed_settings, 60),
+        ("multidoc_blind5", multidoc_settings, 25),
     ):
         done = run_gate(name, settings, tmp_path / name)
         assert done.returncode == 0, done.stdout + done.stderr
