@@ -46,8 +46,13 @@ _CLASS_OF = frozenset("kind kinds sort sorts type types".split())
 _CLASS_WORDS = 2
 
 
-#: Asking for a name's long form ("his *full name*", "*whole name*"), in lower-cased words.
-FULL_NAME = re.compile(r"\b(?:full|whole|complete) names?\b")
+#: Asking for a name's long form ("his *full name*", "*whole name*") or a part of it ("her
+#: *surname*", "his *first and last name*", "Xi's *given name*"), in lower-cased words: the
+#: sentence that writes the name in full answers either.
+FULL_NAME = re.compile(
+    r"\b(?:(?:full|whole|complete|first|last|given|family|middle)"
+    r"(?: and (?:last|family|middle))? names?|surnames?|forenames?)\b"
+)
 
 
 def asked_class(text: str) -> list[str]:
@@ -57,8 +62,7 @@ def asked_class(text: str) -> list[str]:
     after "which"/"what" (and after "kind of"), until a stopword ("What *did* …" asks for no
     class)."""
     tokens = words(text)
-    full_name = FULL_NAME.search(" ".join(tokens))
-    found: list[str] = full_name[0].split() if full_name else []
+    found = [w for m in FULL_NAME.finditer(" ".join(tokens)) for w in m[0].split()]
     for i, token in enumerate(tokens):
         if token not in ("which", "what"):
             continue

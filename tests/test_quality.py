@@ -554,6 +554,28 @@ def test_a_full_name_is_the_long_form_of_a_name_the_question_points_at(
     assert "Jae Myung" in answer.citations[0].text
 
 
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("What is the surname of the Korean president?", "Lee Jae Myung"),
+        ("Korean president's first and last name?", "Lee Jae Myung"),
+        ("Xi's given name per this report?", "Xi Jinping"),
+    ],
+)
+def test_a_part_of_a_name_is_asked_like_the_full_name(assistant, question: str, name: str) -> None:
+    """ "Surname", "first and last name", "given name" ask for a part of the name the
+    sentence writes in full: they type the question as a full name does, and the documents
+    need not use those words (before, "surname" was a word the documents never use: refused)."""
+    from assistant.answer_type import expected_type
+    from assistant.question_words import asked_class
+
+    assert expected_type(question).kind == "full_name"
+    assert set(asked_class(question)) & {"surname", "first", "last", "given"}
+    answer = assistant.ask(question)
+    assert answer.status == "answered", answer.reason
+    assert name in answer.citations[0].text
+
+
 def test_the_first_question_word_decides_the_kind_of_answer() -> None:
     """ "… *when* the talks turned to trade" is a clause, not a question for a time; "How many
     did they sign?" counts what the conversation named, so any number answers it; "How much

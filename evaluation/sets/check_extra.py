@@ -19,9 +19,10 @@ gold on unanswerable lines. For id and question clashes it reads the multilingua
 multilingual_blind4.jsonl gets the same checks with ``ml4-`` ids, and may not copy the
 multilingual tune files or multilingual_blind.jsonl either.
 
-The fourth and fifth blind sets (``*_blind4.jsonl``, ``*_blind5.jsonl``) also need ids ``<prefix><kind>-NN`` (``ml4-<lang>-NN``),
-the kind counts of their brief, no question asked twice in one file, and may not copy any
-file treated as reference here (tune halves, dev set, extra sets, the first blind sets).
+The fourth and fifth blind sets (``*_blind4.jsonl``, ``*_blind5.jsonl``) also need ids
+``<prefix><kind>-NN`` (``ml4-<lang>-NN``), the kind counts of their brief, no question asked
+twice in one file, and may not copy any file treated as reference here (tune halves, dev set,
+extra sets, the first blind sets; for the fifth, the fourth too).
 """
 
 from __future__ import annotations
