@@ -80,8 +80,9 @@ BLIND4_REFERENCE = [
     HERE / "multidoc_extra.tune.jsonl",
     HERE / "summit_blind.jsonl",
 ]
-#: ... and the fifth may not copy the fourth either (whole files: the scan prints only the
-#: new text, so the writer never reads their held-out halves).
+#: Files the fifth blind sets must not copy, besides REFERENCE: those of the fourth, and the
+#: fourth sets themselves (whole files: the checks print only the new text, so the writer
+#: never reads their held-out halves).
 BLIND5_REFERENCE = [
     *BLIND4_REFERENCE,
     HERE / "summit_blind4.jsonl",
@@ -94,7 +95,8 @@ EXTRA_REFERENCE = {
     "summit_blind5": BLIND5_REFERENCE,
     "multidoc_blind5": BLIND5_REFERENCE,
 }
-#: Kind counts the fourth blind sets were written to; their ids read <prefix><kind>-NN.
+#: Kind counts the fourth and fifth blind sets were written to; their ids read
+#: <prefix><kind>-NN.
 EXPECTED_KINDS = {
     "summit_blind4": {
         "paraphrase": 16,

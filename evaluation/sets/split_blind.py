@@ -4,14 +4,15 @@
     python3 evaluation/sets/split_blind.py
 
 Each blind set was measured whole once, before anyone read it. Then each was split,
-by kind and a fixed seed, into ``<name>.tune.jsonl`` (read and fitted on) and
+by kind and a fixed seed, into ``<name>.tune.jsonl`` (read; tune data) and
 ``<name>.heldout.jsonl`` (reported only), so a blind measure outlives the first look. Each line
 carries its own history, so it is asked the same way in either half (the lines of one
 conversation may fall on both sides). Re-running gives identical files.
 
-Not ``check_and_split.split`` (which also keeps a conversation's lines on one side): these
-halves were made with this function and the tune halves read before that was noticed, so
-re-splitting now would move questions already read into held-out.
+Not ``check_and_split.split`` (which also keeps a conversation's lines on one side): the
+fourth sets' halves were made with this function and their tune halves read before that was
+noticed, so re-splitting them would move questions already read into held-out; the fifth sets
+are split the same way, so every blind set is split alike.
 """
 
 from __future__ import annotations
