@@ -31,6 +31,7 @@ import json
 import re
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,87 +46,79 @@ from check_and_split import (  # noqa: E402  (the main sets' checks, reused)
 )
 
 ROOT = HERE.parent.parent
-FILES = {
-    "summit": HERE / "summit_extra.tune.jsonl",
-    "multidoc": HERE / "multidoc_extra.tune.jsonl",
-    "summit_blind": HERE / "summit_blind.jsonl",
-    "summit_blind4": HERE / "summit_blind4.jsonl",
-    "multidoc_blind4": HERE / "multidoc_blind4.jsonl",
-    "summit_blind5": HERE / "summit_blind5.jsonl",
-    "multidoc_blind5": HERE / "multidoc_blind5.jsonl",
-}
-ID_PREFIX = {
-    "summit": "sx-",
-    "multidoc": "mx-",
-    "summit_blind": "sb-",
-    "summit_blind4": "sd-",
-    "multidoc_blind4": "md-",
-    "summit_blind5": "s5-",
-    "multidoc_blind5": "m5-",
-}
-#: Which set's rules (check_and_split.check_item) a file is checked with.
-SET_OF = {
-    "summit_blind": "summit",
-    "summit_blind4": "summit",
-    "multidoc_blind4": "multidoc",
-    "summit_blind5": "summit",
-    "multidoc_blind5": "multidoc",
-}
-#: Files whose questions summit_blind.jsonl must not copy, besides REFERENCE.
-BLIND_REFERENCE = [HERE / "summit_extra.tune.jsonl"]
-#: Files whose questions the fourth blind sets must not copy, besides REFERENCE: the extra
-#: sets and the first blind set.
-BLIND4_REFERENCE = [
-    HERE / "summit_extra.tune.jsonl",
+
+
+@dataclass(frozen=True)
+class ExtraSet:
+    """One extra or blind file and the rules it is checked by."""
+
+    path: Path
+    #: Every id starts with this.
+    prefix: str
+    #: Whose per-line rules (``check_and_split.check_item``) it follows.
+    rules: str
+    #: Files besides :data:`REFERENCE` whose questions it may not copy.
+    not_copied: tuple[Path, ...] = ()
+    #: The kind counts of its brief; when given, ids read <prefix><kind>-NN and no question
+    #: may be asked twice in the file.
+    kinds: dict[str, int] | None = None
+
+
+#: What summit_blind.jsonl must not copy, besides REFERENCE.
+BLIND_REFERENCE = (HERE / "summit_extra.tune.jsonl",)
+#: What the fourth blind sets must not copy: the extra sets and the first blind set.
+BLIND4_REFERENCE = (
+    *BLIND_REFERENCE,
     HERE / "multidoc_extra.tune.jsonl",
     HERE / "summit_blind.jsonl",
-]
-#: Files the fifth blind sets must not copy, besides REFERENCE: those of the fourth, and the
-#: fourth sets themselves (whole files: the checks print only the new text, so the writer
-#: never reads their held-out halves).
-BLIND5_REFERENCE = [
-    *BLIND4_REFERENCE,
-    HERE / "summit_blind4.jsonl",
-    HERE / "multidoc_blind4.jsonl",
-]
-EXTRA_REFERENCE = {
-    "summit_blind": BLIND_REFERENCE,
-    "summit_blind4": BLIND4_REFERENCE,
-    "multidoc_blind4": BLIND4_REFERENCE,
-    "summit_blind5": BLIND5_REFERENCE,
-    "multidoc_blind5": BLIND5_REFERENCE,
+)
+#: What the fifth must not copy: the same, and the fourth sets themselves (whole files: the
+#: checks print only the new text, so the writer never reads their held-out halves).
+BLIND5_REFERENCE = (*BLIND4_REFERENCE, HERE / "summit_blind4.jsonl", HERE / "multidoc_blind4.jsonl")
+SUMMIT_BLIND4_KINDS = {
+    "paraphrase": 16,
+    "synonym": 12,
+    "category": 8,
+    "capital": 6,
+    "type": 12,
+    "neighbour": 8,
+    "multi-part": 8,
+    "chatty": 8,
+    "follow-up": 14,
+    "hard-negative": 16,
+    "unanswerable": 12,
 }
-#: Kind counts the fourth and fifth blind sets were written to; their ids read
-#: <prefix><kind>-NN.
-EXPECTED_KINDS = {
-    "summit_blind4": {
-        "paraphrase": 16,
-        "synonym": 12,
-        "category": 8,
-        "capital": 6,
-        "type": 12,
-        "neighbour": 8,
-        "multi-part": 8,
-        "chatty": 8,
-        "follow-up": 14,
-        "hard-negative": 16,
-        "unanswerable": 12,
-    },
-    "multidoc_blind4": {"multi-doc": 30, "hard-negative": 10, "unanswerable": 4},
-    "summit_blind5": {
-        "paraphrase": 14,
-        "synonym": 12,
-        "category": 8,
-        "capital": 8,
-        "type": 12,
-        "neighbour": 8,
-        "multi-part": 8,
-        "chatty": 8,
-        "follow-up": 16,
-        "hard-negative": 16,
-        "unanswerable": 10,
-    },
-    "multidoc_blind5": {"multi-doc": 33, "hard-negative": 11, "unanswerable": 4},
+SUMMIT_BLIND5_KINDS = {
+    **SUMMIT_BLIND4_KINDS,
+    "paraphrase": 14,
+    "capital": 8,
+    "follow-up": 16,
+    "unanswerable": 10,
+}
+FILES = {
+    "summit": ExtraSet(HERE / "summit_extra.tune.jsonl", "sx-", "summit"),
+    "multidoc": ExtraSet(HERE / "multidoc_extra.tune.jsonl", "mx-", "multidoc"),
+    "summit_blind": ExtraSet(HERE / "summit_blind.jsonl", "sb-", "summit", BLIND_REFERENCE),
+    "summit_blind4": ExtraSet(
+        HERE / "summit_blind4.jsonl", "sd-", "summit", BLIND4_REFERENCE, SUMMIT_BLIND4_KINDS
+    ),
+    "multidoc_blind4": ExtraSet(
+        HERE / "multidoc_blind4.jsonl",
+        "md-",
+        "multidoc",
+        BLIND4_REFERENCE,
+        {"multi-doc": 30, "hard-negative": 10, "unanswerable": 4},
+    ),
+    "summit_blind5": ExtraSet(
+        HERE / "summit_blind5.jsonl", "s5-", "summit", BLIND5_REFERENCE, SUMMIT_BLIND5_KINDS
+    ),
+    "multidoc_blind5": ExtraSet(
+        HERE / "multidoc_blind5.jsonl",
+        "m5-",
+        "multidoc",
+        BLIND5_REFERENCE,
+        {"multi-doc": 33, "hard-negative": 11, "unanswerable": 4},
+    ),
 }
 #: Public files whose ids and questions must not be reused.
 REFERENCE = [
@@ -314,16 +307,15 @@ def main() -> int:
     docs = load_corpus(errors)
     seen_ids: dict[str, str] = {}
     counts: dict[str, Counter] = {}
-    for key, path in FILES.items():
-        set_name = SET_OF.get(key, key)
-        extra = EXTRA_REFERENCE.get(key, [])
-        ref_ids, ref_questions = _reference([*REFERENCE, *extra])
+    for key, spec in FILES.items():
+        path, set_name, prefix, kinds = spec.path, spec.rules, spec.prefix, spec.kinds
+        ref_ids, ref_questions = _reference([*REFERENCE, *spec.not_copied])
         rows = load_jsonl(path, errors)
         counts[key] = Counter(o.get("kind") for _, _, o in rows)
-        for kind, want in EXPECTED_KINDS.get(key, {}).items():
+        for kind, want in (kinds or {}).items():
             if counts[key][kind] != want:
                 errors.append(f"{path.name}: {counts[key][kind]} {kind}, want {want}")
-        for kind in set(counts[key]) - set(EXPECTED_KINDS.get(key, counts[key])):
+        for kind in set(counts[key]) - set(kinds or counts[key]):
             errors.append(f"{path.name}: kind {kind!r} not in its brief")
         asked: set[tuple] = set()
         coverage: Counter = Counter()
@@ -333,20 +325,20 @@ def main() -> int:
             errors += [e.replace(f"{set_name}.jsonl:", f"{path.name}:", 1) for e in found]
             where = f"{path.name}:{n} ({obj.get('id', '?')})"
             oid = obj.get("id")
-            if not isinstance(oid, str) or not oid.startswith(ID_PREFIX[key]):
-                errors.append(f"{where}: id must start with {ID_PREFIX[key]!r}")
+            if not isinstance(oid, str) or not oid.startswith(prefix):
+                errors.append(f"{where}: id must start with {prefix!r}")
             elif oid in seen_ids:
                 errors.append(f"{where}: duplicate id (first at {seen_ids[oid]})")
             elif oid in ref_ids:
                 errors.append(f"{where}: id clashes with {ref_ids[oid]}")
             if isinstance(oid, str):
                 seen_ids.setdefault(oid, where)
-            if key in EXPECTED_KINDS and not (
+            if kinds and not (
                 isinstance(oid, str)
-                and re.fullmatch(rf"{re.escape(ID_PREFIX[key])}{obj.get('kind')}-\d\d", oid)
+                and re.fullmatch(rf"{re.escape(prefix)}{obj.get('kind')}-\d\d", oid)
             ):
-                errors.append(f"{where}: id must read {ID_PREFIX[key]}<kind>-NN")
-            if key in EXPECTED_KINDS and isinstance(obj.get("question"), str):
+                errors.append(f"{where}: id must read {prefix}<kind>-NN")
+            if kinds and isinstance(obj.get("question"), str):
                 if _asked(obj) in asked:
                     errors.append(f"{where}: the same question is asked twice in this file")
                 asked.add(_asked(obj))
@@ -366,7 +358,7 @@ def main() -> int:
             print("  " + e)
         return 1
     for key, c in counts.items():
-        print(f"{FILES[key].name}: {sum(c.values())} questions, all valid")
+        print(f"{FILES[key].path.name}: {sum(c.values())} questions, all valid")
         for k in sorted(c):
             print(f"  {k:<15}{c[k]:>4}")
     for path, c in ((ML_BLIND, ml_counts), (ML_BLIND4, ml4_counts)):
