@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -444,12 +444,13 @@ class Features:
         absent = share(never_used)
         best_dense = max((e.dense for e in evidence), default=0.0)
         wanted = query.answer_type
-        classes = query.asked_class
+        # Which terms name the class the question asks for (the same for every candidate).
+        naming_class = [t in query.asked_class for t in terms]
         rows = []
         for e, v in zip(evidence, views, strict=True):
             own_hits = [t in v.own for t in terms]
             context_hits = [t in v.context for t in terms]
-            context_matched = self._matched(term_words, context_hits, v.context_words, classes)
+            context_matched = self._matched(term_words, context_hits, v.context_words, naming_class)
             document = self.document_stems(e.passage.source)
             beyond = [0.0 if t in document.lead else w for t, w in zip(terms, idf, strict=True)]
             rows.append(
@@ -462,7 +463,7 @@ class Features:
                     e.dense - best_dense,
                     share(own_hits),
                     share(context_hits),
-                    share(self._matched(term_words, own_hits, v.own_words, classes)),
+                    share(self._matched(term_words, own_hits, v.own_words, naming_class)),
                     share(context_matched),
                     share(own_hits, focus),
                     share(context_matched, focus),
@@ -523,17 +524,17 @@ class Features:
         term_words: Sequence[str],
         hits: Sequence[bool],
         passage_words: Sequence[str],
-        classes: Collection[str],
+        naming_class: Sequence[bool],
     ) -> list[bool]:
         """Each term found as itself or as a word that means it (:mod:`assistant.lexicon`);
-        a term naming the class the question asks for (``classes``, stems) also as a word
-        for a kind of it ("Which type of *vessel* …": "nuclear-powered *submarines*")."""
+        a term naming the class the question asks for (``naming_class``) also as a word for
+        a kind of it ("Which type of *vessel* …": "nuclear-powered *submarines*")."""
         lexicon = self.lexicon
         return [
             hit
             or lexicon.matches(word, passage_words)
-            or (stem(word) in classes and lexicon.names_a_kind_of(word, passage_words))
-            for word, hit in zip(term_words, hits, strict=True)
+            or (is_class and lexicon.names_a_kind_of(word, passage_words))
+            for word, hit, is_class in zip(term_words, hits, naming_class, strict=True)
         ]
 
 
