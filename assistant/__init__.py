@@ -18,6 +18,7 @@ from assistant.config import (
 from assistant.csv_cells import inert
 from assistant.grounding import SUPPORT_THRESHOLD, check, support
 from assistant.query import Query, SearchText, analyse
+from assistant.query_adapter import QUERY_ADAPTER_FILE, QueryAdapter
 from assistant.retrieval import PassageRetriever
 from assistant.service import (
     Assistant,
@@ -32,6 +33,7 @@ from vectorstore import IndexUnavailable
 
 __all__ = [
     "ANSWER_FIELDS",
+    "QUERY_ADAPTER_FILE",
     "REPO_ROOT",
     "SUPPORT_THRESHOLD",
     "Answer",
@@ -48,6 +50,7 @@ __all__ = [
     "Passage",
     "PassageRetriever",
     "Query",
+    "QueryAdapter",
     "SearchText",
     "Settings",
     "SettingsError",

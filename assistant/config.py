@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.query_adapter import QUERY_ADAPTER_FILE
 from vectorstore.chroma_store import StoreLocation
 from vectorstore.embeddings import BACKENDS
 from vectorstore.offline import configure_offline_env
@@ -115,6 +116,10 @@ class Settings(BaseSettings):
     #: fused ranking that picks the answer model's candidates.
     window_weight: float = 0.5
     document_weight: float = 0.3
+    #: The linear map applied to a question's vector before search
+    #: (``assistant/query_adapter.py``), fitted on questions about the bundled corpora;
+    #: ``none`` searches with the plain vector (for a corpus it was not fitted on).
+    query_adapter: Path | None = QUERY_ADAPTER_FILE
     #: The answer model's probability needed to answer; unset: the fitted threshold
     #: (``assistant/answer_model.json``).
     answer_threshold: float | None = None
@@ -230,6 +235,15 @@ class Settings(BaseSettings):
     def _positive(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be 1 or more")
+        return value
+
+    @field_validator("query_adapter", mode="before")
+    @classmethod
+    def _query_adapter(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().casefold() in ("", "none", "off"):
+            return None
+        if value is not None and not Path(value).is_file():
+            raise ValueError("no such file (none serves without a query adapter)")
         return value
 
     @field_validator("multilingual", mode="before")

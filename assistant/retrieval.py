@@ -23,6 +23,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from assistant.query import SearchText
+from assistant.query_adapter import QueryAdapter
 from assistant.types import Evidence, Passage
 from vectorstore.analysis import Acronyms, normalize_for_match, word_spans
 from vectorstore.embeddings import Embedder
@@ -135,6 +136,7 @@ class HybridRetriever:
         lexical_weight: float,
         window_weight: float = 0.0,
         document_weight: float = 0.0,
+        adapter: QueryAdapter | None = None,
     ) -> None:
         self._embedder = embedder
         self._candidates = candidates
@@ -149,6 +151,12 @@ class HybridRetriever:
         self.context = PassageContext.of(self.passages, self.vectors.matrix)
         self._window_weight = window_weight
         self._document_weight = document_weight
+        dim = self.vectors.matrix.shape[1] if self.passages else None
+        if adapter is not None and dim is not None and adapter.dimensions != dim:
+            raise ValueError(
+                f"the query adapter maps {adapter.dimensions}-d vectors; this index holds {dim}-d"
+            )
+        self._adapter = adapter
 
     @cached_property
     def _ids_by_text(self) -> dict[str, list[str]]:
@@ -188,11 +196,17 @@ class HybridRetriever:
 
     def _query_vectors(self, search: SearchText) -> tuple[np.ndarray, np.ndarray | None]:
         """The search's vector, and (when it uses words the documents never do, and other
-        words too) its vector without them, from the same pass of the model."""
+        words too) its vector without them, from the same pass of the model; both mapped by
+        the query adapter when there is one."""
         spans = search.absent_spans(self.lexical, self.acronyms)
         if not spans or len(spans) == len(word_spans(search.text)):
-            return self._embedder.embed_query(search.text), None
-        return self._embedder.embed_query_without(search.text, spans)
+            vector, without = self._embedder.embed_query(search.text), None
+        else:
+            vector, without = self._embedder.embed_query_without(search.text, spans)
+        if self._adapter is None:
+            return vector, without
+        adapt = self._adapter.apply
+        return adapt(vector), None if without is None else adapt(without)
 
     def retrieve(
         self, search: SearchText, exclude: Collection[str] = (), prefer: Collection[str] = ()

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
@@ -34,6 +35,7 @@ from assistant.chain import (
 from assistant.config import Settings
 from assistant.lexicon import load_lexicon
 from assistant.multilingual import MultilingualModel, MultilingualSearch
+from assistant.query_adapter import QueryAdapter
 from assistant.ranking import AnswerModel
 from assistant.retrieval import HybridRetriever
 from assistant.types import Answer, Message, Passage
@@ -289,7 +291,14 @@ def build_retriever(
         lexical_weight=settings.lexical_weight,
         window_weight=settings.window_weight,
         document_weight=settings.document_weight,
+        adapter=load_query_adapter(settings.query_adapter) if settings.query_adapter else None,
     )
+
+
+@functools.cache
+def load_query_adapter(path: Path) -> QueryAdapter:
+    """The query adapter at ``path``, read once per process."""
+    return QueryAdapter.load(path)
 
 
 def _load_served(settings: Settings, embedder: Embedder, attempts: int = 3) -> IndexSnapshot:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import (
+    QUERY_ADAPTER_FILE,
     REPO_ROOT,
     Assistant,
     ChainState,
@@ -41,9 +42,11 @@ from assistant import (
     load_embedder,
     ranking,
 )
+from evaluation import fit_query_adapter
 from evaluation.questions import Question, load_questions
 from evaluation.scoring import gold_citation, scored_as
 from ingest import ingest
+from vectorstore import Embedder
 
 SETS = REPO_ROOT / "evaluation" / "sets"
 #: (question file, corpus folder or None for data/): what the model is fitted on. Every tune
@@ -334,15 +337,33 @@ def _described(model: ranking.Logistic, names: Sequence[str]) -> dict[str, objec
     return {"features": list(names), "weights": list(model.weights), "bias": model.bias}
 
 
-def collect(sets: Sequence[tuple[Path, Path | None]], root: Path) -> list[Example]:
+def left_out_adapters(embedder: Embedder, root: Path) -> dict[str, Path]:
+    """Per tune file of the query adapter's fit, the adapter fitted without it (saved in
+    ``root``): its features are then read as they will be for questions the adapter never saw,
+    not through an adapter that learnt its very questions."""
+    data = fit_query_adapter.collect(fit_query_adapter.TUNE, embedder, root / "adapter")
+    paths = {}
+    for name, adapter in fit_query_adapter.left_out(data).items():
+        paths[name] = root / f"adapter-{name}.npz"
+        adapter.save(paths[name])
+    return paths
+
+
+def collect(
+    sets: Sequence[tuple[Path, Path | None]], root: Path, adapters: dict[str, Path] | None = None
+) -> list[Example]:
+    """The examples of each file; through ``adapters[file name]`` where given (else the
+    committed query adapter)."""
     settings = Settings()
     embedder = load_embedder(settings)
+    adapters = adapters if adapters is not None else left_out_adapters(embedder, root)
     data: list[Example] = []
     for i, (questions_file, corpus) in enumerate(sets):
         here = Settings(
             data_dir=(corpus or settings.data_dir).resolve(),
             index_dir=root / f"index-{i}",
             feedback_db=root / "unused.sqlite3",
+            query_adapter=adapters.get(questions_file.name, QUERY_ADAPTER_FILE),
         )
         ingest(here, embedder)
         questions, problems = load_questions(questions_file)
@@ -365,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         if args.report:
-            data = collect(HELDOUT, Path(tmp))
+            data = collect(HELDOUT, Path(tmp), adapters={})
             model = ranking.AnswerModel.load()
             print(json.dumps(figures(decisions(model, data), model.threshold), indent=2))
             return 0

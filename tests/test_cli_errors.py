@@ -41,6 +41,8 @@ def no_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("ASSISTANT_COLLECTION", "a b", "3-402 letters, digits, '.', '_' or '-', starting and "
          "ending with a letter or digit"),
         ("ASSISTANT_AUTH_FILE", "/no/such/file", "can't be read (FileNotFoundError)"),
+        ("ASSISTANT_QUERY_ADAPTER", "/no/such/file", "no such file (none serves without a "
+         "query adapter)"),
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("command", [["ask", "Who met?"], ["ingest"], ["serve"]])
