@@ -12,13 +12,15 @@ import pytest
 from assistant import Settings, build_assistant
 from assistant.ranking import HOPELESS, UNSURE, Ranked
 
-#: The ranker alone puts "This system will allow more direct coordination on political,
-#: *economic* …" first; e5 puts the sentence on the economic talks first.
-PARAPHRASE = "On the money and business side of the talks, what were the main topics?"
-ECONOMIC_TALKS = "Economic discussions focused on trade, supply chains"
-#: Refused by the ranker alone: the documents never say "forum" or "setting".
-FORUM = "Which international forum provided the setting for the meeting?"
-APEC = "on the sidelines of the APEC gathering in Gyeongju"
+#: Tune questions (summit, its first author) the ranker alone answers from a wrong sentence when
+#: it searches with the plain MiniLM vector, and e5 puts the right one first.
+PARAPHRASES = [
+    ("Which international forum provided the setting for the meeting?", "the APEC gathering"),
+    (
+        "Besides signing seven agreements, what arrangement did Seoul and Beijing also renew?",
+        "won-yuan currency swap",
+    ),
+]
 
 
 def _ranked(assistant, question: str) -> Ranked:
@@ -28,32 +30,40 @@ def _ranked(assistant, question: str) -> Ranked:
 
 
 @pytest.fixture(scope="module")
+def plain(indexed_settings: Settings, embedder):
+    """The index served without the query adapter: with it, the ranker alone is sure of the
+    right sentence for both questions above (measured one tune file left out at a time, the
+    second opinion then adds nothing: right 507 of 594 with it and without)."""
+    return build_assistant(indexed_settings.model_copy(update={"query_adapter": None}), embedder)
+
+
+@pytest.fixture(scope="module")
 def without_e5(indexed_settings: Settings, embedder):
     """The same index served with the multilingual index off: no e5 at query time."""
     return build_assistant(indexed_settings.model_copy(update={"multilingual": False}), embedder)
 
 
+@pytest.fixture(scope="module")
+def plain_without_e5(indexed_settings: Settings, embedder):
+    update = {"multilingual": False, "query_adapter": None}
+    return build_assistant(indexed_settings.model_copy(update=update), embedder)
+
+
+@pytest.mark.parametrize(("question", "right"), PARAPHRASES)
 def test_an_unsure_ranker_asks_e5_and_it_puts_the_paraphrased_answer_first(
-    assistant, without_e5
+    plain, plain_without_e5, question: str, right: str
 ) -> None:
-    alone = _ranked(without_e5, PARAPHRASE)
+    alone = _ranked(plain_without_e5, question)
     assert not alone.second_opinion
     assert alone.probabilities[0] < UNSURE
-    assert ECONOMIC_TALKS not in alone.evidence[0].passage.text
+    assert right not in alone.evidence[0].passage.text
 
-    second = _ranked(assistant, PARAPHRASE)
+    second = _ranked(plain, question)
     assert second.second_opinion
-    assert ECONOMIC_TALKS in second.evidence[0].passage.text
-    answer = assistant.ask(PARAPHRASE)
+    assert right in second.evidence[0].passage.text
+    answer = plain.ask(question)
     assert answer.status == "answered"
-    assert ECONOMIC_TALKS in answer.citations[0].text
-
-
-def test_the_second_opinion_answers_what_the_ranker_alone_refuses(assistant, without_e5) -> None:
-    assert without_e5.ask(FORUM).status == "not_found"
-    answer = assistant.ask(FORUM)
-    assert answer.status == "answered"
-    assert APEC in answer.citations[0].text
+    assert right in answer.citations[0].text
 
 
 def test_a_sure_ranker_does_not_ask_e5(assistant) -> None:
@@ -80,9 +90,10 @@ def test_e5_standing_is_the_z_score_among_every_passage(assistant) -> None:
     scan: the same z-scores as scanning every passage."""
     search = assistant.engine.pipeline.multilingual
     assert search is not None
-    evidence = _ranked(assistant, PARAPHRASE).evidence
-    cosines = search.vectors.matrix @ search.embedder.embed_query(PARAPHRASE)
+    question = "On the money and business side of the talks, what were the main topics?"
+    evidence = _ranked(assistant, question).evidence
+    cosines = search.vectors.matrix @ search.embedder.embed_query(question)
     rows = [search.passages.index(e.passage) for e in evidence]
     scanned = (cosines[rows] - cosines.mean()) / cosines.std()
-    assert np.allclose(search.standing(PARAPHRASE, evidence), scanned, atol=1e-4)
+    assert np.allclose(search.standing(question, evidence), scanned, atol=1e-4)
     assert scanned.max() > 1.0  # the economic talks stand out: not a flat comparison
