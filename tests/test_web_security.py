@@ -353,7 +353,12 @@ def raw_request(server: Server, head: str, chunks: Iterable[bytes] = ()) -> byte
                 if readable:
                     return _read_all(sock)
                 if writable:
-                    view = view[sock.send(view) :]
+                    try:
+                        view = view[sock.send(view) :]
+                    except (ConnectionResetError, BrokenPipeError):
+                        # It answered and closed between the select and the send (seen on a
+                        # busy machine): its answer is in our receive buffer.
+                        return _read_all(sock)
         return _read_all(sock)
 
 
