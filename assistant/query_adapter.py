@@ -1,11 +1,13 @@
 """A query adapter: a linear map, fitted on tune questions, applied to a question's vector.
 
 MiniLM places a question near sentences that share its words, not near the sentence that
-answers it in other words ("rolled over" vs "extended", "takeaway" vs "agreed"). The adapter
+answers it in other words ("rolled over" vs "extended", "takeaway" vs "agreed"), and an
+unanswerable question on the documents' topic as near them as an answerable one. The adapter
 is ``I + Δ`` (384 × 384), fitted by ``evaluation/fit_query_adapter.py`` so that each tune
 question's vector, mapped and renormalised, ranks its gold sentence above every other sentence
-of its corpus (a softmax over the corpus, ``Δ`` held near 0 by an L2 penalty). Only the
-question's side moves, so an index needs no re-embedding, and it costs one matrix-vector
+of its corpus (a softmax over the corpus), an answerable question's best cosine reaches a
+margin and an unanswerable one's stays under it (``Δ`` held near 0 by an L2 penalty). Only
+the question's side moves, so an index needs no re-embedding, and it costs one matrix-vector
 product a query (~10 µs).
 
 It learns the documents it was fitted on as much as it learns question wording: fitted on one

@@ -10,7 +10,7 @@ import pytest
 
 from assistant import QUERY_ADAPTER_FILE, REPO_ROOT, QueryAdapter, Settings, build_assistant
 from evaluation import fit_query_adapter
-from evaluation.fit_query_adapter import Examples, examples_of, gold_first
+from evaluation.fit_query_adapter import Examples, examples_of, gold_first, separation
 
 SETS = REPO_ROOT / "evaluation" / "sets"
 
@@ -46,15 +46,23 @@ def test_the_adapter_puts_more_held_out_gold_sentences_first(
     assert adapted / count >= plain / count + gain, (plain, adapted, count)
 
 
-def test_a_fit_moves_a_question_to_its_gold_sentence() -> None:
-    """Three sentences; the question is nearest the wrong one until the adapter is fitted."""
+def test_a_fit_moves_a_question_to_its_gold_sentence_and_an_unanswerable_one_away() -> None:
+    """Three sentences; the question is nearest the wrong one, and an unanswerable question
+    sits close to a sentence (cosine 0.94), until the adapter is fitted."""
     rng = np.random.default_rng(0)
     corpus = np.linalg.qr(rng.standard_normal((8, 3)))[0].T.astype(np.float32)  # orthonormal
     query = 0.8 * corpus[0] + 0.6 * corpus[1]
-    data = [Examples("toy", corpus, query[None, :].astype(np.float32), ((1,),))]
+    elsewhere = np.linalg.qr(rng.standard_normal((8, 4)))[0].T[3]
+    unanswerable = (0.9 * corpus[2] + 0.436 * elsewhere).astype(np.float32)
+    unanswerable /= np.linalg.norm(unanswerable)
+    data = [Examples("toy", corpus, query[None, :], ((1,),), unanswerable[None, :])]
     assert gold_first(None, data) == (0, 1)
+    assert (corpus @ unanswerable).max() > fit_query_adapter.MARGIN
+    assert separation(None, data) == 0.0
     adapter = fit_query_adapter.fit(data, l2=0.01)
     assert gold_first(adapter, data) == (1, 1)
+    assert (corpus @ adapter.apply(unanswerable)).max() < fit_query_adapter.MARGIN
+    assert separation(adapter, data) == 1.0
     assert np.linalg.norm(adapter.apply(query)) == pytest.approx(1.0, abs=1e-5)
 
 
