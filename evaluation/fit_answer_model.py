@@ -3,16 +3,19 @@
     python -m evaluation.fit_answer_model            # fit on tune, write the model
     python -m evaluation.fit_answer_model --report   # the decision's figures on held-out, no fit
 
-Each question is run through the assistant up to retrieval (its history replayed first); each
-of its best candidates becomes a row of features labelled 1 when it is gold evidence (from the
+Each question is run through the assistant up to retrieval (its history replayed first); each of
+its best candidates becomes a row of features labelled 1 when it is gold evidence (from the
 question's document, when it names one) and 0 otherwise — every candidate of an unanswerable
-question is 0. A logistic regression (L2, Newton's method) is fitted to the rows; the decision
-is fitted on standardised features, so its penalty weighs a feature measured in hundredths of a
-cosine (``absent_pull``) like one measured in shares (5-fold CV on tune, right answers and
-refusals: 0.795 → 0.814 standardised, 0.842 with ``absent_pull``; three seeds agree). The
-threshold is the lowest that still refuses ``REFUSAL_FLOOR`` of the unanswerable tune
-questions. A question counts as right when it is answered with gold among the sentences the
-answer quotes, or refused when unanswerable. Held-out halves are never read by the fit.
+question is 0. Each tune file is searched through the query adapter fitted without it
+(``evaluation/fit_query_adapter.py``, refitted here per file), so its features look as they will
+for questions the adapter never saw; held-out files through the committed adapter. A logistic
+regression (L2, Newton's method) is fitted to the rows; the decision is fitted on standardised
+features, so its penalty weighs a feature measured in hundredths of a cosine (``absent_pull``)
+like one measured in shares (5-fold CV on tune, right answers and refusals: 0.795 → 0.814
+standardised, 0.842 with ``absent_pull``; three seeds agree). The threshold is the lowest that
+still refuses ``REFUSAL_FLOOR`` of the unanswerable tune questions. A question counts as right
+when it is answered with gold among the sentences the answer quotes, or refused when
+unanswerable. Held-out halves are never read by the fit.
 """
 
 from __future__ import annotations
@@ -352,8 +355,9 @@ def left_out_adapters(embedder: Embedder, root: Path) -> dict[str, Path]:
 def collect(
     sets: Sequence[tuple[Path, Path | None]], root: Path, adapters: dict[str, Path] | None = None
 ) -> list[Example]:
-    """The examples of each file; through ``adapters[file name]`` where given (else the
-    committed query adapter)."""
+    """The examples of each file, its questions searched through the query adapter
+    ``adapters`` gives for its name (a file it doesn't name: the committed adapter); by
+    default each tune file's adapter fitted without it (:func:`left_out_adapters`)."""
     settings = Settings()
     embedder = load_embedder(settings)
     adapters = adapters if adapters is not None else left_out_adapters(embedder, root)
