@@ -36,7 +36,6 @@ from assistant import (
     REPO_ROOT,
     Assistant,
     ChainState,
-    Citation,
     Evidence,
     ExtractiveAnswerer,
     Message,
@@ -47,7 +46,7 @@ from assistant import (
 )
 from evaluation import fit_query_adapter
 from evaluation.questions import Question, load_questions
-from evaluation.scoring import gold_citation, scored_as
+from evaluation.scoring import gold_passage, scored_as
 from ingest import ingest
 from vectorstore import Embedder
 
@@ -131,8 +130,7 @@ def examples(assistant: Assistant, questions: Sequence[Question]) -> Iterator[Ex
 
 
 def is_gold(question: Question, evidence: Evidence) -> bool:
-    p = evidence.passage
-    return gold_citation(question, Citation(1, p.source, p.start, p.end, p.text, 0.0))
+    return gold_passage(question, evidence.passage)
 
 
 def fit(rows: np.ndarray, labels: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:

@@ -43,7 +43,6 @@ import numpy as np
 from assistant import (
     QUERY_ADAPTER_FILE,
     REPO_ROOT,
-    Citation,
     Passage,
     QueryAdapter,
     Settings,
@@ -51,7 +50,7 @@ from assistant import (
     load_embedder,
 )
 from evaluation.questions import Question, load_questions
-from evaluation.scoring import gold_citation, scored_as
+from evaluation.scoring import gold_passage, scored_as
 from ingest import ingest
 from vectorstore import Embedder
 
@@ -99,11 +98,7 @@ class Examples:
 
 
 def gold_rows(question: Question, passages: Sequence[Passage]) -> tuple[int, ...]:
-    return tuple(
-        i
-        for i, p in enumerate(passages)
-        if gold_citation(question, Citation(1, p.source, p.start, p.end, p.text, 0.0))
-    )
+    return tuple(i for i, p in enumerate(passages) if gold_passage(question, p))
 
 
 def examples_of(
@@ -174,9 +169,9 @@ def fit(data: Sequence[Examples], l2: float = L2) -> QueryAdapter:
         best = cosines.max(dim=1).values
         return torch.nn.functional.softplus(sign * (MARGIN - best) / TEMPERATURE).sum()
 
+    tensor = torch.from_numpy
     tensors = [
-        (torch.from_numpy(ex.queries), torch.from_numpy(ex.corpus), ex.gold, ex.unanswerable)
-        for ex in data
+        (tensor(ex.queries), tensor(ex.corpus), ex.gold, tensor(ex.unanswerable)) for ex in data
     ]
     count = sum(len(ex.gold) for ex in data)
     refused = sum(len(ex.unanswerable) for ex in data)
@@ -187,7 +182,7 @@ def fit(data: Sequence[Examples], l2: float = L2) -> QueryAdapter:
             cosines = mapped(queries) @ corpus.T
             loss = loss + SEPARATION * wrong_side(cosines, 1.0) / count
             if len(unanswerable):
-                away = mapped(torch.from_numpy(unanswerable)) @ corpus.T
+                away = mapped(unanswerable) @ corpus.T
                 loss = loss + SEPARATION * wrong_side(away, -1.0) / refused
             logits = cosines / TEMPERATURE
             every = torch.logsumexp(logits, dim=1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from assistant import Answer, Citation
+from assistant import Answer, Citation, Passage
 from evaluation.questions import Question
 from vectorstore import normalize_for_match
 
@@ -44,6 +44,12 @@ def gold_citation(question: Question, citation: Citation) -> bool:
     if question.source is not None and citation.source != question.source:
         return False
     return evidence_matches(citation.text, question.gold)
+
+
+def gold_passage(question: Question, passage: Passage) -> bool:
+    """A passage that, cited, would be gold evidence (what the fits label candidates by)."""
+    p = passage
+    return gold_citation(question, Citation(1, p.source, p.start, p.end, p.text, 0.0))
 
 
 def first_gold_rank(question: Question, citations: Sequence[Citation]) -> int | None:
