@@ -12,10 +12,10 @@ for questions the adapter never saw; held-out files through the committed adapte
 regression (L2, Newton's method) is fitted to the rows; the decision is fitted on standardised
 features, so its penalty weighs a feature measured in hundredths of a cosine (``absent_pull``)
 like one measured in shares (5-fold CV on tune, right answers and refusals: 0.795 → 0.814
-standardised, 0.842 with ``absent_pull``; three seeds agree). The threshold is the lowest that
-still refuses ``REFUSAL_FLOOR`` of the unanswerable tune questions. A question counts as right
-when it is answered with gold among the sentences the answer quotes, or refused when
-unanswerable. Held-out halves are never read by the fit.
+standardised, 0.842 with ``absent_pull``; three seeds agree). The threshold is the one that
+gets the most tune questions right among those that still refuse ``REFUSAL_FLOOR`` of the
+unanswerable ones. A question counts as right when it is answered with gold among the sentences
+the answer quotes, or refused when unanswerable. Held-out halves are never read by the fit.
 """
 
 from __future__ import annotations
@@ -284,14 +284,17 @@ def gold_quoted(probabilities: np.ndarray, labels: np.ndarray) -> bool:
 
 
 def best_threshold(results: Sequence[tuple[bool, bool, float]]) -> float:
-    """The lowest threshold (so the most answers) at which at least ``REFUSAL_FLOOR`` of the
-    unanswerable questions are refused: refusals must not get worse to buy answers."""
+    """The threshold that gets the most questions right (the lowest of equals), among those
+    that refuse at least ``REFUSAL_FLOOR`` of the unanswerable questions: refusals must not
+    get worse to buy answers, and a refusal counts as much as an answer."""
     unanswerable = sorted(p for answerable, _, p in results if not answerable)
     if not unanswerable:
         return 0.5
     # Refusing k of n needs a threshold above the k-th lowest confidence.
     k = math.ceil(REFUSAL_FLOOR * len(unanswerable))
-    return round(unanswerable[k - 1] + 1e-4, 4) if k else 0.0
+    floor = round(unanswerable[k - 1] + 1e-4, 4) if k else 0.0
+    above = {round(p + 1e-4, 4) for _, _, p in results if p + 1e-4 >= floor}
+    return max(sorted({floor} | above), key=lambda t: sum(_right(r, t) for r in results))
 
 
 def _right(result: tuple[bool, bool, float], threshold: float) -> bool:
