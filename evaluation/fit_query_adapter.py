@@ -78,11 +78,9 @@ HELDOUT = (
 )
 L2 = 0.01
 TEMPERATURE = 0.05
-#: Weights of the separation term's two sides: an answerable question's best cosine should
-#: reach ``MARGIN``, an unanswerable one's stay under it (the second weighs more: hard
-#: negatives sit close to sentences about the same thing).
+#: Weight of the separation term: an answerable question's best cosine should reach
+#: ``MARGIN``, an unanswerable one's stay under it.
 SEPARATION = 1.0
-REFUSED_SEPARATION = 3.0
 MARGIN = 0.5
 STEPS = 300
 LEARNING_RATE = 1e-3
@@ -185,7 +183,7 @@ def fit(data: Sequence[Examples], l2: float = L2) -> QueryAdapter:
             loss = loss + SEPARATION * wrong_side(cosines, 1.0) / count
             if len(unanswerable):
                 away = mapped(unanswerable) @ corpus.T
-                loss = loss + REFUSED_SEPARATION * wrong_side(away, -1.0) / refused
+                loss = loss + SEPARATION * wrong_side(away, -1.0) / refused
             logits = cosines / TEMPERATURE
             every = torch.logsumexp(logits, dim=1)
             right = torch.stack(
@@ -195,10 +193,8 @@ def fit(data: Sequence[Examples], l2: float = L2) -> QueryAdapter:
         loss.backward()
         optimiser.step()
     matrix = np.eye(dim, dtype=np.float32) + delta.detach().numpy()
-    about = {"l2": l2, "temperature": TEMPERATURE, "steps": STEPS, "margin": MARGIN}
-    return QueryAdapter(
-        matrix, {**about, "separation": SEPARATION, "refused_separation": REFUSED_SEPARATION}
-    )
+    about = {"l2": l2, "temperature": TEMPERATURE, "steps": STEPS, "separation": SEPARATION}
+    return QueryAdapter(matrix, {**about, "margin": MARGIN})
 
 
 def gold_first(adapter: QueryAdapter | None, data: Sequence[Examples]) -> tuple[int, int]:

@@ -37,20 +37,19 @@ SETS = REPO_ROOT / "evaluation" / "sets"
 #: answerable question's best cosine above 0.5, an unanswerable one's below), 330 and 240:
 #: summit 1.000 / 0.967 / 0.710 / 1.000, multidoc 1.000 / 0.946 / 0.667, multilingual
 #: unchanged, fourth blind 0.913 / 0.870 / 0.786 / 0.857 and 1.000 / 0.733 / 0.429, fifth blind
-#: 0.915 / 0.745 / 0.615 / 0.875 and 0.824 / 0.471 / 0.625. The separation weighted three
-#: times on the unanswerable side and the threshold that gets the most tune questions right
-#: (refusing at least 75% of the unanswerable): 332 and 233, unanswerable refused 59 → 66 of
-#: 88, answerable right 271 → 266 of 285: summit 1.000 / 0.956 / 0.806 / 1.000, fourth blind
-#: 0.870 / 0.783 / 0.929 / 0.714 and 0.933 / 0.733 / 0.429, fifth blind 0.894 / 0.723 /
-#: 0.769 / 0.875 and 0.765 / 0.412 / 0.625; the others unchanged.
+#: 0.915 / 0.745 / 0.615 / 0.875 and 0.824 / 0.471 / 0.625. The threshold that gets the most
+#: tune questions right (refusing at least 75% of the unanswerable): 332 and 237, unanswerable
+#: refused 59 → 66 of 88, answerable right 271 → 266 of 285: summit 1.000 / 0.967 / 0.806 /
+#: 1.000, fourth blind 0.891 / 0.848 / 0.929 / 0.857 and 0.933 / 0.733 / 0.429, fifth blind
+#: 0.872 / 0.723 / 0.692 / 0.875 and 0.765 / 0.412 / 0.750; the others unchanged.
 FLOORS = {
-    "summit": ["correct=0.97", "hit@1=0.93", "refusal_rate=0.78", "followup_correct=0.94"],
+    "summit": ["correct=0.97", "hit@1=0.94", "refusal_rate=0.78", "followup_correct=0.94"],
     "multidoc": ["correct=0.97", "hit@1=0.92", "refusal_rate=0.60"],
     "multilingual": ["correct=0.87", "hit@1=0.70", "refusal_rate=0.65"],
-    "summit_blind4": ["correct=0.85", "hit@1=0.76", "refusal_rate=0.90", "followup_correct=0.70"],
+    "summit_blind4": ["correct=0.87", "hit@1=0.82", "refusal_rate=0.90", "followup_correct=0.83"],
     "multidoc_blind4": ["correct=0.91", "hit@1=0.70", "refusal_rate=0.42"],
-    "summit_blind5": ["correct=0.87", "hit@1=0.70", "refusal_rate=0.75", "followup_correct=0.85"],
-    "multidoc_blind5": ["correct=0.74", "hit@1=0.39", "refusal_rate=0.60"],
+    "summit_blind5": ["correct=0.85", "hit@1=0.70", "refusal_rate=0.67", "followup_correct=0.85"],
+    "multidoc_blind5": ["correct=0.74", "hit@1=0.39", "refusal_rate=0.70"],
 }
 
 
