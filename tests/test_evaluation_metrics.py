@@ -375,3 +375,18 @@ def test_progress_bar_on_a_terminal_plain_lines_otherwise() -> None:
         bar.update(done)
     assert short.getvalue() == ""
     assert long.getvalue().splitlines() == [f"answered {6 * i}/60" for i in range(1, 11)]
+
+
+def test_the_answer_threshold_gets_the_most_right_above_the_refusal_floor() -> None:
+    """The fitted threshold refuses at least 75% of the unanswerable questions, and among such
+    thresholds takes the one that gets the most questions right: here one above the floor
+    (0.5001) refuses the fifth unanswerable question and keeps both gold answers above it;
+    the lower thresholds that would keep the four gold answers at 0.31–0.34 refuse too few."""
+    from evaluation.fit_answer_model import best_threshold
+
+    unanswerable = [(False, False, p) for p in (0.1, 0.2, 0.3, 0.5, 0.55)]
+    gold = [(True, True, p) for p in (0.31, 0.32, 0.33, 0.34, 0.58, 0.9)]
+    wrong_sentence = [(True, False, 0.95)]
+    assert best_threshold(unanswerable + gold + wrong_sentence) == 0.5501
+    # With nothing to gain above the floor, the floor itself (the most answers).
+    assert best_threshold(unanswerable[:4] + gold) == 0.3001
