@@ -193,8 +193,14 @@ def fit(data: Sequence[Examples], l2: float = L2) -> QueryAdapter:
         loss.backward()
         optimiser.step()
     matrix = np.eye(dim, dtype=np.float32) + delta.detach().numpy()
-    about = {"l2": l2, "temperature": TEMPERATURE, "steps": STEPS, "separation": SEPARATION}
-    return QueryAdapter(matrix, {**about, "margin": MARGIN})
+    about = {
+        "l2": l2,
+        "temperature": TEMPERATURE,
+        "steps": STEPS,
+        "separation": SEPARATION,
+        "margin": MARGIN,
+    }
+    return QueryAdapter(matrix, about)
 
 
 def gold_first(adapter: QueryAdapter | None, data: Sequence[Examples]) -> tuple[int, int]:

@@ -48,8 +48,8 @@ def gold_citation(question: Question, citation: Citation) -> bool:
 
 def gold_passage(question: Question, passage: Passage) -> bool:
     """A passage that, cited, would be gold evidence (what the fits label candidates by)."""
-    p = passage
-    return gold_citation(question, Citation(1, p.source, p.start, p.end, p.text, 0.0))
+    citation = Citation(1, passage.source, passage.start, passage.end, passage.text, 0.0)
+    return gold_citation(question, citation)
 
 
 def first_gold_rank(question: Question, citations: Sequence[Citation]) -> int | None:
