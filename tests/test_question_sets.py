@@ -21,7 +21,12 @@ def test_every_extra_and_blind_set_passes_its_validator() -> None:
         [sys.executable, str(SETS / "check_extra.py")], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    for name in ("summit_blind5.jsonl: 120 questions", "multidoc_blind5.jsonl: 48 questions"):
+    for name in (
+        "summit_blind5.jsonl: 120 questions",
+        "multidoc_blind5.jsonl: 48 questions",
+        "summit_blind6.jsonl: 120 questions",
+        "multidoc_blind6.jsonl: 48 questions",
+    ):
         assert name in done.stdout
 
 
