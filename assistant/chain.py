@@ -196,8 +196,16 @@ class Pipeline:
         return replace(state, parts=tuple(parts))
 
     def _in_conversation(self, query: Query, history: Sequence[Message]) -> Query:
-        """The query with the passage the last answer quoted first, when the question leans
-        on the conversation ("what were they about?" after the agreements signed)."""
+        """The query with what the conversation quoted, when asking for more, and with the
+        passage the last answer quoted first, when the question leans on the conversation
+        ("what were they about?" after the agreements signed)."""
+        if query.wants_new:
+            shown = shown_passages(history, self.retriever)
+            query = replace(
+                query,
+                shown=frozenset(shown),
+                continuing=frozenset(_next_to(shown, self.retriever)),
+            )
         last = [m for m in history if m.role == "assistant"][-1:]
         if not last or not depends_on_context(query.question):
             return query
@@ -213,10 +221,10 @@ class Pipeline:
                 return state
             found = (Retrieved(s, self.multilingual.retrieve(s)) for s in query.searches)
             return replace(state, retrieved=tuple(found))
-        shown = shown_passages(state.history, retriever) if query.wants_new else set()
-        prefer = _next_to(shown, retriever)
         retrieved = tuple(
-            Retrieved(search, retriever.retrieve(search, exclude=shown, prefer=prefer))
+            Retrieved(
+                search, retriever.retrieve(search, exclude=query.shown, prefer=query.continuing)
+            )
             for search in query.searches
         )
         return replace(state, retrieved=retrieved)
@@ -390,7 +398,7 @@ def shown_passages(history: Sequence[Message], retriever: HybridRetriever) -> se
     shown: set[str] = set()
     for message in history:
         if message.role == "assistant":
-            shown.update(*_quoted(message, retriever))
+            shown.update(_quoted(message, retriever)[0])
     return shown
 
 

@@ -115,6 +115,11 @@ class Query:
     #: the passage the last answer quoted first, what the conversation is about (set by the
     #: chain, which knows the passages).
     last_answer: frozenset[str] = frozenset()
+    #: For a question asking for more (``wants_new``): ids of the passages the conversation
+    #: already quoted (skipped), and of those that continue them, where "what else" most often
+    #: is (set by the chain).
+    shown: frozenset[str] = frozenset()
+    continuing: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -198,11 +203,20 @@ _JOINED = re.compile(
 )
 
 
+#: ", and …", ", plus …", ", then …" after a first clause with no comma of its own: two
+#: requests, whatever the second opens with ("List the security topics discussed, then the
+#: topics of the signed agreements"). A comma before it would make it a list's last item
+#: ("trade, investment, and tourism").
+_LISTED = re.compile(r"^(?P<first>[^,]+),\s*(?:and|plus|then)\s+(?P<second>.+)$", re.IGNORECASE)
+
+
 def split_parts(question: str) -> list[str]:
     """The questions a question joins with "and" ("Which city hosted it and which sea was
     discussed?" → two; "…, and since what year …" and "…, and number of pacts signed?"
-    too); one part when it asks one thing."""
+    too; see :data:`_LISTED`); one part when it asks one thing."""
     parts = [p.strip(" ,") for p in _JOINED.split(question)]
+    if len(parts) == 1 and (listed := _LISTED.match(question.strip())):
+        parts = [listed["first"].strip(), listed["second"].strip()]
     return [p for p in parts if topic_words(p) or len(parts) == 1] or [question]
 
 

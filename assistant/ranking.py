@@ -59,6 +59,7 @@ FEATURES = (
     "absent_pull",
     "beyond_lead",
     "last_answer",
+    "continues",
 )
 #: What the decision to answer looks at: the ranker's best probability, its margin over the
 #: second, and a few of the best candidate's features (few: the decision is fitted on a
@@ -489,6 +490,7 @@ class Features:
                     e.absent_pull,
                     share(context_matched, beyond) if any(beyond) else 0.0,
                     float(e.passage.id in query.last_answer),
+                    float(e.passage.id in query.continuing),
                 )
             )
         matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))

@@ -68,12 +68,20 @@ TUNE = (
     (SETS / "summit_blind.jsonl", None),
     (SETS / "summit_blind4.tune.jsonl", None),
     (SETS / "multidoc_blind4.tune.jsonl", SETS / "multidoc" / "corpus"),
+    (SETS / "summit_blind5.tune.jsonl", None),
+    (SETS / "multidoc_blind5.tune.jsonl", SETS / "multidoc" / "corpus"),
+    (SETS / "summit_blind6.tune.jsonl", None),
+    (SETS / "multidoc_blind6.tune.jsonl", SETS / "multidoc" / "corpus"),
 )
 HELDOUT = (
     (SETS / "summit.heldout.jsonl", None),
     (SETS / "multidoc.heldout.jsonl", SETS / "multidoc" / "corpus"),
     (SETS / "summit_blind4.heldout.jsonl", None),
     (SETS / "multidoc_blind4.heldout.jsonl", SETS / "multidoc" / "corpus"),
+    (SETS / "summit_blind5.heldout.jsonl", None),
+    (SETS / "multidoc_blind5.heldout.jsonl", SETS / "multidoc" / "corpus"),
+    (SETS / "summit_blind6.heldout.jsonl", None),
+    (SETS / "multidoc_blind6.heldout.jsonl", SETS / "multidoc" / "corpus"),
 )
 L2 = 1.0
 #: The share of unanswerable tune questions the threshold must refuse: the refusal rate of
