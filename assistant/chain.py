@@ -390,10 +390,13 @@ def _merge(ranked: Sequence[Ranked]) -> Ranked:
 
 
 def shown_passages(history: Sequence[Message], retriever: HybridRetriever) -> set[str]:
-    """Ids of passages the assistant already quoted in this conversation.
+    """Ids of the passages the assistant's answers in this conversation led with: what "what
+    else" skips. The sentences quoted after the first stay candidates: "He also noted …",
+    quoted as the continuation of "President Lee raised …", is what else he noted (skipping
+    every quoted sentence, every "what else" follow-up of the tune files was wrong).
 
-    Answers quote whole sentences, each followed by its ``[n]`` marker, so each quoted piece
-    is looked up by its normalised text (no scan of the corpus).
+    Answers quote whole sentences, each followed by its ``[n]`` marker, so the first quoted
+    piece is looked up by its normalised text (no scan of the corpus).
     """
     shown: set[str] = set()
     for message in history:
@@ -410,6 +413,6 @@ def _quoted(message: Message, retriever: HybridRetriever) -> list[list[str]]:
 
 
 def _next_to(shown: set[str], retriever: HybridRetriever) -> set[str]:
-    """Passages that continue the ones already shown: where "what else" most often is."""
+    """Passages that continue the ones answers led with: where "what else" most often is."""
     following = (retriever.next_passage(pid) for pid in shown)
     return {p.id for p in following if p is not None and p.id not in shown}

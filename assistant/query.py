@@ -6,8 +6,8 @@ re-tokenising the question. Follow-ups are resolved here without an LLM: a quest
 something new ("what else", "any other"), or names no topic of its own ("And then?"). A
 dependent question is searched together with the topic words of the previous (already
 resolved) question, so context carries along a chain of follow-ups. "What else …" questions
-also skip the passages the conversation has already shown, and "… besides the sanctions"
-demotes passages about what the user put aside.
+also skip the passages earlier answers led with (and favour what continues them), and "…
+besides the sanctions" demotes passages about what the user put aside.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class Query:
     names: tuple[str, ...]
     #: The question's own topic stems (not the context carried into the search).
     topic_stems: frozenset[str]
-    #: The user asked for something not yet given: skip passages already shown.
+    #: The user asked for something not yet given: skip the passages answers led with.
     wants_new: bool = False
     #: Stems of what the user put aside ("besides X"): passages with them rank last.
     set_aside: frozenset[str] = frozenset()
@@ -115,9 +115,9 @@ class Query:
     #: the passage the last answer quoted first, what the conversation is about (set by the
     #: chain, which knows the passages).
     last_answer: frozenset[str] = frozenset()
-    #: For a question asking for more (``wants_new``): ids of the passages the conversation
-    #: already quoted (skipped), and of those that continue them, where "what else" most often
-    #: is (set by the chain).
+    #: For a question asking for more (``wants_new``): ids of the passages earlier answers led
+    #: with (skipped), and of those that continue them, where "what else" most often is (set
+    #: by the chain).
     shown: frozenset[str] = frozenset()
     continuing: frozenset[str] = frozenset()
 

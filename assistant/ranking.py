@@ -419,7 +419,10 @@ class Features:
         *last_answer* marks the sentence the last answer led with, for a question that leans on
         the conversation: a follow-up seldom asks for it again (its fitted weight is negative);
         one tune file left out at a time, 0.810 → 0.815 (the sentence after it as a feature
-        too: no better; its paragraph: 0.810).
+        too: no better; its paragraph: 0.810). *continues* marks, for a question asking for
+        more ("what else …"), a sentence right after one an earlier answer led with
+        (``Query.continuing``): "What else did he note?" → "He also noted …" (tune: "what
+        else" follow-ups 0 → 2 of 5 right; all nine held-out files 398 → 403 right).
         """
         terms = search.topic_stems or search.stems
         term_words = search.topic_words if search.topic_stems else search.stems

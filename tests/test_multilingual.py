@@ -96,8 +96,10 @@ def test_an_english_follow_up_to_a_korean_question(assistant) -> None:
     assert "cultural exports since 2016" in earlier.answer  # it leans on the first: quoted
     answer = assistant.ask("What else did he note?", history)
     assert answer.status == "answered", answer.reason
-    shown = {(c.start, c.end) for c in earlier.citations}
-    assert not shown & {(c.start, c.end) for c in answer.citations}
+    # what else he noted: the sentence quoted as the first's continuation, not the first again
+    assert answer.citations[0].text.startswith("He also noted")
+    led = (earlier.citations[0].start, earlier.citations[0].end)
+    assert led not in {(c.start, c.end) for c in answer.citations}
     assert "sanctions" in answer.search_query  # carried from the Korean turn's English answer
 
 
