@@ -196,9 +196,9 @@ class Pipeline:
         return replace(state, parts=tuple(parts))
 
     def _in_conversation(self, query: Query, history: Sequence[Message]) -> Query:
-        """The query with what the conversation quoted, when asking for more, and with the
-        passage the last answer quoted first, when the question leans on the conversation
-        ("what were they about?" after the agreements signed)."""
+        """The query with the passages earlier answers led with and what continues them, when
+        it asks for more, and with the passage the last answer quoted first, when it leans on
+        the conversation ("what were they about?" after the agreements signed)."""
         if query.wants_new:
             shown = shown_passages(history, self.retriever)
             query = replace(
