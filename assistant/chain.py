@@ -23,7 +23,7 @@ from assistant.citations import Draft, number_citations
 from assistant.lexicon import Lexicon
 from assistant.multilingual import MultilingualSearch, analyse_multilingual
 from assistant.query import Query, SearchText, analyse, depends_on_context, split_parts
-from assistant.question_words import without_markup, without_preamble
+from assistant.question_words import without_markup, without_postamble, without_preamble
 from assistant.ranking import AnswerModel, Features, Ranked, rank
 from assistant.retrieval import HybridRetriever
 from assistant.script import QUOTE_PHRASES, question_language, without_quote_phrase
@@ -182,7 +182,7 @@ class Pipeline:
             query = analyse_multilingual(question, history, language)
             return ChainState(query=query, history=history, asked=question)
         asked, question = question, self.speller.correct(without_markup(question))
-        question = without_preamble(question, lambda w: stem(w) in self.retriever.lexical)
+        question = without_postamble(without_preamble(question, self._used), self._used)
         query = self._in_conversation(analyse(question, history), history)
         state = ChainState(query=query, history=history, asked=asked)
         texts = split_parts(question)
@@ -194,6 +194,10 @@ class Pipeline:
             query = self._in_conversation(analyse(text, context), context)
             parts.append(ChainState(query=query, history=context))
         return replace(state, parts=tuple(parts))
+
+    def _used(self, word: str) -> bool:
+        """Whether the documents use this word (its stem)."""
+        return stem(word) in self.retriever.lexical
 
     def _in_conversation(self, query: Query, history: Sequence[Message]) -> Query:
         """The query with the passages earlier answers led with and what continues them, when

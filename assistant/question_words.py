@@ -82,6 +82,10 @@ QUESTION_OPENERS = frozenset(
     is are was were can could would will has have had should tell list name give describe
     explain""".split()
 )
+#: Words that ask, without a question mark: a question word or a request.
+_ASKING = QUESTION_OPENERS - frozenset(
+    "did does do is are was were can could would will has have had should".split()
+)
 #: Words before the question proper that may be chat, at most.
 PREAMBLE_WORDS = 3
 
@@ -98,6 +102,22 @@ def without_preamble(text: str, used: Callable[[str], bool]) -> str:
             chat = [w for w, _, _ in spans[:i] if w not in STOPWORDS]
             return text[lo:] if chat and not any(used(w) for w in chat) else text
     return text
+
+
+def without_postamble(text: str, used: Callable[[str], bool]) -> str:
+    """The question without the chat after it ("… about? Thanks so much :)", "…? I need it
+    for the dateline."): what follows its last question mark, when that asks nothing of its
+    own (no question word or request: "…? What was it?" and "…? tell me the words used" stay;
+    an auxiliary without a question mark asks nothing: "…? Short answer is enough.") and
+    none of its words is one the documents use (``used``: "…? company name" stays).
+    Unchanged otherwise. The words dropped would only count as words the documents never
+    use, and cost the encoder time."""
+    end = text.rstrip().rfind("?")
+    tail = word_spans(text[end + 1 :]) if end >= 0 else []
+    asks = (w in _ASKING or (w not in STOPWORDS and used(w)) for w, _, _ in tail)
+    if not tail or any(asks):
+        return text
+    return text[: end + 1]
 
 
 #: An HTML tag, and an element whose content is code, not text.

@@ -555,6 +555,30 @@ def test_a_preamble_that_names_the_topic_or_only_joins_is_kept() -> None:
     assert without_preamble("hey, what did they sign?", used) == "what did they sign?"
 
 
+@pytest.mark.parametrize(
+    "chat", [" Thanks so much :)", " Please cite the source.", " Short answer is enough."]
+)
+def test_chat_after_the_question_changes_nothing(assistant, chat: str) -> None:
+    """A courtesy after the question mark is chat: the answer is the one to the bare question
+    (its words would otherwise count as words the documents never use)."""
+    bare = assistant.ask("How long did the summit last?")
+    answer = assistant.ask(f"How long did the summit last?{chat}")
+    assert answer.status == "answered", answer.reason
+    assert (answer.search_query, answer.answer) == (bare.search_query, bare.answer)
+    assert answer.question.endswith(chat)
+
+
+def test_what_follows_the_question_is_kept_when_it_asks_or_names_a_topic() -> None:
+    from assistant.question_words import without_postamble
+
+    used = {"company", "xi"}.__contains__
+    assert without_postamble("Who bought the ships? company name", used).endswith("name")
+    assert without_postamble("Any request to China? What was it?", used).endswith("it?")
+    assert without_postamble("How did Xi react? tell me his words", used).endswith("words")
+    assert without_postamble("What did they sign?? thx!", used) == "What did they sign??"
+    assert without_postamble("no question mark, thanks", used).endswith("thanks")
+
+
 def test_a_contraction_typed_without_its_apostrophe_gets_it_back(assistant) -> None:
     speller = assistant.engine.pipeline.speller
     assert speller.correct("whats the deal and didnt they sign") == (
