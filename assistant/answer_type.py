@@ -5,9 +5,11 @@ Classic factoid-QA answer typing: "How long …" (or "length of …") wants a du
 of another word for X ("deals" counted as "seven agreements"; an ordinal counts: "a third
 structure"), "How much is it worth?" a sum of money, "How big / large / old …" a number,
 "When …"/"since when"/"what year" a time, "Who …", "Where …", "Which city / firm / sea …" a
-name (of a person, place or organisation), and "the president's full name" a name written
+name (of a person, place or organisation), "the president's full name" a name written
 with a word of the question (a title, or the short name: "President Xi Jinping", "Lee Jae
-Myung") and two words more. A
+Myung") and two words more, and "Why …"/"what was the purpose of …"/"what prompted …" a
+reason: a sentence that says why, through a causal or purpose link ("because", "after",
+"aimed to", "underscoring", "to avoid …", a reported "said"). A
 sentence *answers the type* when it holds such an answer that the question doesn't already
 contain: "Where was the APEC meeting held?" is answered by "… in Gyeongju", not by a
 sentence that only repeats "APEC".
@@ -89,9 +91,30 @@ _WHAT_AMOUNT = re.compile(
 )
 
 
+#: Asking for a reason or a purpose: "Why …", "how come …", "what was the goal of …", "for
+#: what reason …", "what prompted …".
+_REASON_ASKED = re.compile(
+    r"(?:why|how come|whats? (?:(?:is|was|are|were) )?(?:the )?(?:main )?"
+    r"(?:reasons?|purpose|goal|aim|motives?|rationale|justification)|"
+    r"what reasons?|for what (?:reason|purpose)|"
+    r"what (?:led|prompted|caused|triggered|drove|motivated|sparked))\b"
+)
+#: A link that gives a cause or a purpose. "since" a date says when, not why.
+_REASON = re.compile(
+    r"\b(?:because|due to|owing to|as a result|in response to|in order to|so that|so as to|"
+    r"in a bid to|aim(?:s|ed|ing)? (?:to|at)|amid|after|following|while|"
+    r"underscoring|highlighting|reflect(?:s|ed|ing)?|cit(?:es|ed|ing)|said|says|saying|"
+    rf"since(?! (?:{_YEAR}|\d|(?-i:{'|'.join(m.capitalize() for m in _MONTHS[:12])})\b)))\b",
+    re.IGNORECASE,
+)
+#: "to" and a verb: a purpose ("… to avoid misunderstandings"), not "to the region", not
+#: "to 15 billion", not "to Seoul".
+_PURPOSE = re.compile(r"\bto ([a-z]+)\b")
+
+
 @dataclass(frozen=True)
 class AnswerType:
-    #: ``duration``, ``count``, ``money``, ``time``, ``name`` or ``full_name``.
+    #: ``duration``, ``count``, ``money``, ``time``, ``name``, ``full_name`` or ``reason``.
     kind: str
     #: For counts: stems of the counted thing ("How many *agreements*").
     counted: frozenset[str] = frozenset()
@@ -163,6 +186,8 @@ def expected_type(question: str) -> AnswerType | None:
         return AnswerType("name")
     if re.search(r"\bnames? of\b", text):
         return AnswerType("name")
+    if _REASON_ASKED.match(asked):
+        return AnswerType("reason")
     return None
 
 
@@ -195,6 +220,9 @@ def answers_of(answer_type: AnswerType, sentence: str, lexicon: Lexicon | None =
         return found
     if kind == "money":
         return [m[0] for m in _MONEY.finditer(sentence)]
+    if kind == "reason":
+        links = [m[0] for m in _REASON.finditer(sentence)]
+        return links + [m[0] for m in _PURPOSE.finditer(sentence) if m[1] not in STOPWORDS]
     if kind == "count":
         tokens = words(sentence)
         found = []

@@ -398,6 +398,47 @@ def test_a_size_the_documents_never_give_is_refused(assistant) -> None:
     assert assistant.ask("How big a role did security play?").status == "answered"
 
 
+def test_a_reason_asked_is_a_causal_or_purpose_link_in_the_sentence() -> None:
+    """ "Why …", "what was the purpose of …", "what prompted …" ask for a reason: a sentence
+    gives one through a link ("aimed to", "after", "to avoid …"), not by naming the thing
+    asked about; "since 2016" says when, and "to the region" is no purpose."""
+    from assistant.answer_type import answers_of, expected_type, offers_new_answer
+    from vectorstore.analysis import stems
+
+    for asked in (
+        "Why did China sanction the shipbuilder's US units?",
+        "What was the purpose of the get-together?",
+        "what prompted the new stage",
+        "Did Beijing explain why it penalised them?",
+        "For what reason were the curbs imposed?",
+    ):
+        found = expected_type(asked)
+        assert found is not None and found.kind == "reason", asked
+    assert expected_type("What did the two leaders discuss?") is None
+    why = expected_type("Why did they agree to keep talking?")
+    raised = "President Lee raised the issue of Chinese sanctions on US-based subsidiaries."
+    assert answers_of(why, raised) == []
+    assert answers_of(why, "He noted restrictions on cultural exports since 2016.") == []
+    assert answers_of(why, "Swaps rose to 15 billion dollars, up to the region.") == []
+    aim = "The meeting aimed to strengthen bilateral relations."
+    assert answers_of(why, aim) == ["aimed to", "to strengthen"]
+    # a purpose the question itself states is no answer to it
+    agreed = "They agreed to maintain open communication."
+    assert not offers_new_answer(why, agreed, stems("Why did they agree to maintain contact?"))
+    assert offers_new_answer(why, agreed + " to avoid misunderstandings", stems("Why?"))
+
+
+def test_a_reason_the_documents_never_give_is_refused(assistant) -> None:
+    """The article says China sanctioned the units, not why."""
+    answer = assistant.ask(
+        "What reason did Beijing give for penalising Hanwha Ocean's American subsidiaries?"
+    )
+    assert answer.status == "not_found" and not answer.citations
+    answer = assistant.ask("Why did the two presidents meet, according to the article?")
+    assert answer.status == "answered"
+    assert answer.citations[0].text.startswith("The meeting aimed to strengthen")
+
+
 def test_a_count_asked_by_its_noun_and_counted_in_other_words() -> None:
     """Terse questions ask "number of pacts …", "what's the size …", "length of the talks":
     counts and durations as "how many" and "how long" are. A count of *deals* is answered by
