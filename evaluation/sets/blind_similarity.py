@@ -3,7 +3,7 @@
 
     python3 evaluation/sets/blind_similarity.py [NEW.jsonl ...]
 
-For every question and history turn of the new files (by default the sixth blind sets),
+For every question and history turn of the new files (by default the seventh blind sets),
 finds the most similar question or history turn in the reference files (the tune halves, the
 dev set, the extra sets and the earlier blind sets) and prints the NEW text only, with the
 score and the reference file's name, when the overlap is high. It never prints a reference
@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 from check_and_split import norm  # noqa: E402  (the evaluator's normalisation, shared)
 
 ROOT = HERE.parent.parent
-NEW = [HERE / f"{n}_blind6.jsonl" for n in ("summit", "multidoc")]
+NEW = [HERE / f"{n}_blind7.jsonl" for n in ("summit", "multidoc")]
 REFERENCE = [
     HERE / "summit.tune.jsonl",
     HERE / "multidoc.tune.jsonl",
@@ -42,6 +42,8 @@ REFERENCE = [
     HERE / "multilingual_blind4.jsonl",
     HERE / "summit_blind5.jsonl",
     HERE / "multidoc_blind5.jsonl",
+    HERE / "summit_blind6.jsonl",
+    HERE / "multidoc_blind6.jsonl",
     ROOT / "tests" / "data" / "dev_questions.jsonl",
 ]
 STOP = set(

@@ -19,11 +19,11 @@ gold on unanswerable lines. For id and question clashes it reads the multilingua
 multilingual_blind4.jsonl gets the same checks with ``ml4-`` ids, and may not copy the
 multilingual tune files or multilingual_blind.jsonl either.
 
-The fourth, fifth and sixth blind sets (``*_blind4.jsonl`` … ``*_blind6.jsonl``) also need ids
+The fourth to seventh blind sets (``*_blind4.jsonl`` … ``*_blind7.jsonl``) also need ids
 ``<prefix><kind>-NN`` (``ml4-<lang>-NN``), the kind counts of their brief, no question asked
 twice in one file, and may not copy any file treated as reference here (tune halves, dev set,
 extra sets, the first blind sets; for the fifth, the fourth too; for the sixth, the fourth and
-fifth).
+fifth; for the seventh, the fourth to sixth).
 """
 
 from __future__ import annotations
@@ -78,6 +78,8 @@ BLIND4_REFERENCE = (
 BLIND5_REFERENCE = (*BLIND4_REFERENCE, HERE / "summit_blind4.jsonl", HERE / "multidoc_blind4.jsonl")
 #: What the sixth must not copy: the same, and the fifth sets.
 BLIND6_REFERENCE = (*BLIND5_REFERENCE, HERE / "summit_blind5.jsonl", HERE / "multidoc_blind5.jsonl")
+#: What the seventh must not copy: the same, and the sixth sets.
+BLIND7_REFERENCE = (*BLIND6_REFERENCE, HERE / "summit_blind6.jsonl", HERE / "multidoc_blind6.jsonl")
 SUMMIT_BLIND4_KINDS = {
     "paraphrase": 16,
     "synonym": 12,
@@ -130,6 +132,16 @@ FILES = {
         "m6-",
         "multidoc",
         BLIND6_REFERENCE,
+        {"multi-doc": 33, "hard-negative": 11, "unanswerable": 4},
+    ),
+    "summit_blind7": ExtraSet(
+        HERE / "summit_blind7.jsonl", "s7-", "summit", BLIND7_REFERENCE, SUMMIT_BLIND5_KINDS
+    ),
+    "multidoc_blind7": ExtraSet(
+        HERE / "multidoc_blind7.jsonl",
+        "m7-",
+        "multidoc",
+        BLIND7_REFERENCE,
         {"multi-doc": 33, "hard-negative": 11, "unanswerable": 4},
     ),
 }
