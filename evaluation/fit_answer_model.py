@@ -261,8 +261,8 @@ def decisions(
         if len(ex.labels) == 0:
             out.append((ex.answerable, False, 0.0))
             continue
-        features, p, labels = _best_first(model, ex)
-        out.append((ex.answerable, gold_quoted(p, labels), model.confidence(features, p)))
+        order, p, _, confidence = ranking.decided(model, ex.features, lambda e5=ex.e5: e5)
+        out.append((ex.answerable, gold_quoted(p[order], ex.labels[order]), confidence))
     return out
 
 

@@ -26,6 +26,8 @@ def test_every_extra_and_blind_set_passes_its_validator() -> None:
         "multidoc_blind5.jsonl: 48 questions",
         "summit_blind6.jsonl: 120 questions",
         "multidoc_blind6.jsonl: 48 questions",
+        "summit_blind7.jsonl: 120 questions",
+        "multidoc_blind7.jsonl: 48 questions",
     ):
         assert name in done.stdout
 

@@ -13,13 +13,12 @@ from assistant import Settings, build_assistant
 from assistant.ranking import HOPELESS, UNSURE, Ranked
 
 #: Tune questions (summit, its first author) the ranker alone answers from a wrong sentence when
-#: it searches with the plain MiniLM vector, and e5 puts the right one first.
+#: it searches with the plain MiniLM vector, and e5 puts the right one first. ("Besides signing
+#: seven agreements, what arrangement did Seoul and Beijing also renew?" was one until the
+#: refit on the seventh author's tune half; through the query adapter, as served, it is
+#: answered from the swap sentence either way.)
 PARAPHRASES = [
     ("Which international forum provided the setting for the meeting?", "the APEC gathering"),
-    (
-        "Besides signing seven agreements, what arrangement did Seoul and Beijing also renew?",
-        "won-yuan currency swap",
-    ),
 ]
 
 
@@ -83,6 +82,30 @@ def test_an_unsure_ranker_does_not_ask_e5_about_a_hopeless_question(assistant, w
     assert not ranked.second_opinion
     assert [e.passage.id for e in ranked.evidence] == [e.passage.id for e in alone.evidence]
     assert assistant.ask(question).status == "not_found"
+
+
+def test_the_second_opinion_reorders_but_does_not_answer_what_the_ranker_would_refuse(
+    assistant, without_e5
+) -> None:
+    """An off-topic question the ranker is unsure of: e5 is asked, and its best would pass the
+    threshold, but the ranker's own best doesn't, so it is refused (the dev set's question)."""
+    from assistant.ranking import decided
+
+    question = "What did the leaders say about climate change?"
+    alone = _ranked(without_e5, question)
+    assert alone.probabilities[0] < UNSURE and alone.confidence >= HOPELESS
+    ranked = _ranked(assistant, question)
+    assert ranked.second_opinion
+    assert ranked.confidence == alone.confidence < assistant.engine.pipeline.model.threshold
+    assert assistant.ask(question).status == "not_found"
+    # the same candidates without the rule: the second opinion's best alone would answer
+    pipeline = assistant.engine.pipeline
+    state = pipeline.retrieve(pipeline.resolve({"question": question, "history": []}))
+    search, top = state.retrieved[0].search, state.retrieved[0].evidence[: len(ranked.evidence)]
+    matrix = pipeline.features.matrix(state.query, search, top)
+    e5 = lambda: pipeline.multilingual.standing(search.text, top)  # noqa: E731
+    order, p, second, _ = decided(pipeline.model, matrix, e5)
+    assert second and pipeline.model.confidence(matrix[order], p[order]) >= pipeline.model.threshold
 
 
 def test_e5_standing_is_the_z_score_among_every_passage(assistant) -> None:

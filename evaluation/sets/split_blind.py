@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Split the fourth, fifth and sixth blind sets once into a tune and a held-out half (stdlib only).
+"""Split the fourth to seventh blind sets once into a tune and a held-out half (stdlib only).
 
     python3 evaluation/sets/split_blind.py
 
@@ -11,8 +11,8 @@ conversation may fall on both sides). Re-running gives identical files.
 
 Not ``check_and_split.split`` (which also keeps a conversation's lines on one side): the
 fourth sets' halves were made with this function and their tune halves read before that was
-noticed, so re-splitting them would move questions already read into held-out; the fifth and
-sixth sets are split the same way, so every blind set is split alike.
+noticed, so re-splitting them would move questions already read into held-out; the fifth,
+sixth and seventh sets are split the same way, so every blind set is split alike.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 #: Each blind set and the seed it was split with (the fourth's 2026, the fifth's 2027, the
-#: sixth's 2028).
+#: sixth's 2028, the seventh's 2029).
 SEEDS = {
     "summit_blind4": 2026,
     "multidoc_blind4": 2026,
@@ -33,6 +33,8 @@ SEEDS = {
     "multidoc_blind5": 2027,
     "summit_blind6": 2028,
     "multidoc_blind6": 2028,
+    "summit_blind7": 2029,
+    "multidoc_blind7": 2029,
 }
 
 
