@@ -114,37 +114,20 @@ FILES = {
         BLIND4_REFERENCE,
         {"multi-doc": 30, "hard-negative": 10, "unanswerable": 4},
     ),
-    "summit_blind5": ExtraSet(
-        HERE / "summit_blind5.jsonl", "s5-", "summit", BLIND5_REFERENCE, SUMMIT_BLIND5_KINDS
-    ),
-    "multidoc_blind5": ExtraSet(
-        HERE / "multidoc_blind5.jsonl",
-        "m5-",
-        "multidoc",
-        BLIND5_REFERENCE,
-        {"multi-doc": 33, "hard-negative": 11, "unanswerable": 4},
-    ),
-    "summit_blind6": ExtraSet(
-        HERE / "summit_blind6.jsonl", "s6-", "summit", BLIND6_REFERENCE, SUMMIT_BLIND5_KINDS
-    ),
-    "multidoc_blind6": ExtraSet(
-        HERE / "multidoc_blind6.jsonl",
-        "m6-",
-        "multidoc",
-        BLIND6_REFERENCE,
-        {"multi-doc": 33, "hard-negative": 11, "unanswerable": 4},
-    ),
-    "summit_blind7": ExtraSet(
-        HERE / "summit_blind7.jsonl", "s7-", "summit", BLIND7_REFERENCE, SUMMIT_BLIND5_KINDS
-    ),
-    "multidoc_blind7": ExtraSet(
-        HERE / "multidoc_blind7.jsonl",
-        "m7-",
-        "multidoc",
-        BLIND7_REFERENCE,
-        {"multi-doc": 33, "hard-negative": 11, "unanswerable": 4},
-    ),
 }
+#: The fifth to seventh blind sets: one brief, each may not copy the sets before it.
+MULTIDOC_BLIND5_KINDS = {"multi-doc": 33, "hard-negative": 11, "unanswerable": 4}
+for _n, _reference in ((5, BLIND5_REFERENCE), (6, BLIND6_REFERENCE), (7, BLIND7_REFERENCE)):
+    FILES[f"summit_blind{_n}"] = ExtraSet(
+        HERE / f"summit_blind{_n}.jsonl", f"s{_n}-", "summit", _reference, SUMMIT_BLIND5_KINDS
+    )
+    FILES[f"multidoc_blind{_n}"] = ExtraSet(
+        HERE / f"multidoc_blind{_n}.jsonl",
+        f"m{_n}-",
+        "multidoc",
+        _reference,
+        MULTIDOC_BLIND5_KINDS,
+    )
 #: Public files whose ids and questions must not be reused.
 REFERENCE = [
     HERE / "summit.tune.jsonl",
