@@ -45,12 +45,14 @@ _MONTHS = (
     "monday tuesday wednesday thursday friday saturday sunday"
 ).split()
 _YEAR = r"\b(?:1[89]\d\d|20\d\d)\b"
+#: A month's name, capitalised whatever the pattern's flags ("it *may* help" is no date).
+_MONTH = "(?-i:" + "|".join(m.capitalize() for m in _MONTHS[:12]) + ")"
 #: A length of time: "90-minute", "a decade", "two-day", or how long since a start ("How long
 #: has that been the case?" — "since 2016").
 _DURATION = re.compile(
     rf"\b{_NUMBER}[- ]?{_UNIT}\b|\ban? (?:minute|hour|day|week|month|year|decade)\b|"
     rf"\b{_UNIT}-long\b|"
-    rf"\bsince (?:{_YEAR}|(?-i:{'|'.join(m.capitalize() for m in _MONTHS[:12])})\b)",
+    rf"\bsince (?:{_YEAR}|{_MONTH}\b)",
     re.IGNORECASE,
 )
 #: A year, a month or weekday as a name (capitalised: "it *may* help" is no date), or a
@@ -104,7 +106,7 @@ _REASON = re.compile(
     r"\b(?:because|due to|owing to|as a result|in response to|in order to|so that|so as to|"
     r"in a bid to|aim(?:s|ed|ing)? (?:to|at)|amid|after|following|while|"
     r"underscoring|highlighting|reflect(?:s|ed|ing)?|cit(?:es|ed|ing)|said|says|saying|"
-    rf"since(?! (?:{_YEAR}|\d|(?-i:{'|'.join(m.capitalize() for m in _MONTHS[:12])})\b)))\b",
+    rf"since(?! (?:{_YEAR}|\d|{_MONTH}\b)))\b",
     re.IGNORECASE,
 )
 #: "to" and a verb: a purpose ("… to avoid misunderstandings"), not "to the region", not
