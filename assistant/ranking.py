@@ -169,9 +169,9 @@ def _softmax(features: np.ndarray, ranker: Logistic) -> np.ndarray:
 
 def ordered(
     model: AnswerModel, features: np.ndarray, e5: Callable[[], np.ndarray] | None = None
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """The candidates' order (:func:`best_first`) and probabilities, and whether the second
-    opinion gave them.
+) -> tuple[np.ndarray, np.ndarray, bool, float]:
+    """The candidates' order (:func:`best_first`) and probabilities, whether the second
+    opinion gave them, and the decision's confidence in the best.
 
     When the ranker's likeliest candidate has less than :data:`UNSURE` probability and e5's
     view of the candidates is at hand (``e5``: their cosines to the question in
@@ -183,32 +183,22 @@ def ordered(
     questions (for all of them: 0.825 and 348). An e5 query costs 18–42 ms here (it grows with
     the question's length), so it is asked only where it may help: not when the decision
     finds the ranker's best hopeless (:data:`HOPELESS`), which asks it for 18% of tune
-    questions and keeps all of the gain."""
+    questions and keeps all of the gain. The second opinion reorders but doesn't answer what
+    the ranker's own best would refuse: the confidence is the lower of the two bests' (on
+    tune, 727 → 729 of 772 right: "What did the leaders say about climate change?" is
+    refused again)."""
     probabilities = model.probabilities(features)
     order = best_first(features, probabilities)
-    unsure = len(order) > 0 and probabilities[order[0]] < UNSURE
-    if not unsure or e5 is None or model.second_opinion is None:
-        return order, probabilities, False
-    if model.confidence(features[order], probabilities[order]) < HOPELESS:
-        return order, probabilities, False
-    probabilities = model.second_probabilities(features, e5())
-    return best_first(features, probabilities), probabilities, True
-
-
-def decided(
-    model: AnswerModel, features: np.ndarray, e5: Callable[[], np.ndarray] | None = None
-) -> tuple[np.ndarray, np.ndarray, bool, float]:
-    """:func:`ordered`, and the decision's confidence in its best. When the second opinion
-    ranked, both opinions' best must pass: the second may reorder the candidates but not
-    answer a question the ranker's own best would refuse (on tune, 727 → 729 of 772 right:
-    "What did the leaders say about climate change?" is refused again)."""
-    order, probabilities, second = ordered(model, features, e5)
+    if not len(order):
+        return order, probabilities, False, 0.0
     confidence = model.confidence(features[order], probabilities[order])
-    if second:
-        first = model.probabilities(features)
-        mine = best_first(features, first)
-        confidence = min(confidence, model.confidence(features[mine], first[mine]))
-    return order, probabilities, second, confidence
+    unsure = probabilities[order[0]] < UNSURE
+    if not unsure or e5 is None or model.second_opinion is None or confidence < HOPELESS:
+        return order, probabilities, False, confidence
+    probabilities = model.second_probabilities(features, e5())
+    order = best_first(features, probabilities)
+    second = model.confidence(features[order], probabilities[order])
+    return order, probabilities, True, min(confidence, second)
 
 
 def veto(features: np.ndarray) -> str | None:
@@ -570,7 +560,7 @@ def rank(
     if not top:
         return Ranked(search, [], [], 0.0, unknown)
     matrix = features.matrix(query, search, top)
-    order, probabilities, second, confidence = decided(
+    order, probabilities, second, confidence = ordered(
         model, matrix, None if e5 is None else (lambda: e5(top))
     )
     return Ranked(

@@ -232,7 +232,7 @@ def _best_first(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A question's candidate features, probabilities and labels, in the order the chain
     puts them (:func:`assistant.ranking.ordered`)."""
-    order, p, _ = ranking.ordered(model, ex.features, lambda: ex.e5)
+    order, p, _, _ = ranking.ordered(model, ex.features, lambda: ex.e5)
     return ex.features[order], p[order], ex.labels[order]
 
 
@@ -261,7 +261,7 @@ def decisions(
         if len(ex.labels) == 0:
             out.append((ex.answerable, False, 0.0))
             continue
-        order, p, _, confidence = ranking.decided(model, ex.features, lambda e5=ex.e5: e5)
+        order, p, _, confidence = ranking.ordered(model, ex.features, lambda e5=ex.e5: e5)
         out.append((ex.answerable, gold_quoted(p[order], ex.labels[order]), confidence))
     return out
 

@@ -89,7 +89,7 @@ def test_the_second_opinion_reorders_but_does_not_answer_what_the_ranker_would_r
 ) -> None:
     """An off-topic question the ranker is unsure of: e5 is asked, and its best would pass the
     threshold, but the ranker's own best doesn't, so it is refused (the dev set's question)."""
-    from assistant.ranking import decided
+    from assistant.ranking import ordered
 
     question = "What did the leaders say about climate change?"
     alone = _ranked(without_e5, question)
@@ -104,7 +104,7 @@ def test_the_second_opinion_reorders_but_does_not_answer_what_the_ranker_would_r
     search, top = state.retrieved[0].search, state.retrieved[0].evidence[: len(ranked.evidence)]
     matrix = pipeline.features.matrix(state.query, search, top)
     e5 = lambda: pipeline.multilingual.standing(search.text, top)  # noqa: E731
-    order, p, second, _ = decided(pipeline.model, matrix, e5)
+    order, p, second, _ = ordered(pipeline.model, matrix, e5)
     assert second and pipeline.model.confidence(matrix[order], p[order]) >= pipeline.model.threshold
 
 
