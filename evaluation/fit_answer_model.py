@@ -51,7 +51,7 @@ from ingest import ingest
 from vectorstore import Embedder
 
 #: (question file, corpus folder or None for data/): what the model is fitted on. Every tune
-#: file the query adapter is fitted on (six hands), and the calibration set: a model fitted on
+#: file the query adapter is fitted on (seven hands), and the calibration set: a model fitted on
 #: one author's wording ranked worse than plain cosine on another's. Leaving one author out
 #: at a time, fitting on the other three moved the left-out author's right answers and
 #: refusals from 0.695 (fitted on the first author alone) to 0.746 on the third blind set and
@@ -229,11 +229,11 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 def _best_first(
     model: ranking.AnswerModel, ex: Example
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """A question's candidate features, probabilities and labels, in the order the chain
-    puts them (:func:`assistant.ranking.ordered`)."""
-    order, p, _, _ = ranking.ordered(model, ex.features, lambda: ex.e5)
-    return ex.features[order], p[order], ex.labels[order]
+    puts them, and the decision's confidence in the best (:func:`assistant.ranking.ordered`)."""
+    order, p, _, confidence = ranking.ordered(model, ex.features, lambda: ex.e5)
+    return ex.features[order], p[order], ex.labels[order], confidence
 
 
 def decision_rows(
@@ -244,7 +244,7 @@ def decision_rows(
     for ex in data:
         if len(ex.labels) == 0:
             continue
-        features, p, _ = _best_first(model, ex)
+        features, p, _, _ = _best_first(model, ex)
         if ranking.veto(features):
             continue  # vetoed questions are refused whatever the decision says
         rows.append(ranking.decision_row(features, p))
@@ -261,8 +261,8 @@ def decisions(
         if len(ex.labels) == 0:
             out.append((ex.answerable, False, 0.0))
             continue
-        order, p, _, confidence = ranking.ordered(model, ex.features, lambda e5=ex.e5: e5)
-        out.append((ex.answerable, gold_quoted(p[order], ex.labels[order]), confidence))
+        _, p, labels, confidence = _best_first(model, ex)
+        out.append((ex.answerable, gold_quoted(p, labels), confidence))
     return out
 
 
