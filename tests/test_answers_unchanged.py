@@ -22,6 +22,9 @@ RECORDED = {
     CALIBRATION: CALIBRATION.with_name("calibration_answers.golden.jsonl"),
 }
 KEYS = ("id", "question", "search_query", "status", "answer", "citations")
+#: The int8 model's kernels differ between CPUs (AVX2; AVX-512 VNNI and AMX): the same answers,
+#: with probabilities up to 0.010 apart (measured on the dev and calibration sets, 2026-12-01).
+SCORE_TOLERANCE = 2e-2
 
 
 def current_answers(assistant, questions_file: Path) -> list[dict]:
@@ -44,7 +47,8 @@ def test_answers_are_the_recorded_ones(assistant, questions_file: Path) -> None:
     now = current_answers(assistant, questions_file)
     assert [without_scores(a) for a in now] == [without_scores(a) for a in recorded]
     scores = [c["score"] for a in now for c in a["citations"]]
-    assert scores == pytest.approx([c["score"] for a in recorded for c in a["citations"]], abs=2e-3)
+    recorded_scores = [c["score"] for a in recorded for c in a["citations"]]
+    assert scores == pytest.approx(recorded_scores, abs=SCORE_TOLERANCE)
 
 
 if __name__ == "__main__" and "--update" in sys.argv:
