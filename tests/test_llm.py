@@ -50,6 +50,12 @@ def smollm2() -> Iterator[ServerProcess]:
         yield server
 
 
+def server_state(server: ServerProcess) -> str:
+    """Whether the server still runs, and the end of its log: why the model wrote nothing."""
+    running = "running" if server.proc.poll() is None else f"exited {server.proc.returncode}"
+    return f"llama server {running}; its log ends:\n{server.output()[-2000:]}"
+
+
 def first_generation(server: ServerProcess) -> None:
     """One token from the model: ``/v1/models`` answers before the weights ever run, and a
     build the CPU can't run dies only here (a native AMX build did, and every answer of these
@@ -99,12 +105,6 @@ def assert_grounded(answer: Answer) -> None:
         text, _, number = sentence.rstrip("]").rpartition(" [")
         assert int(number) in cited, answer
         assert support(text, [cited[int(number)]], list(cited.values())) >= 0.75, answer
-
-
-def server_state(server: ServerProcess) -> str:
-    """Whether the server still runs, and the end of its log: why the model wrote nothing."""
-    running = "running" if server.proc.poll() is None else f"exited {server.proc.returncode}"
-    return f"llama server {running}; its log ends:\n{server.output()[-2000:]}"
 
 
 def test_grounded_answers_with_valid_citations(
