@@ -22,7 +22,7 @@ from common import REPO_ROOT, percentile, print_table
 from assistant import Settings, build_assistant, load_embedder
 from evaluation.questions import load_jsonl
 from ingest import ingest
-from tests.servers import ServerProcess, llama_server
+from tests.servers import ServerProcess, llama_server, wait_generating
 
 DEV_QUESTIONS = REPO_ROOT / "tests" / "data" / "dev_questions.jsonl"
 
@@ -64,7 +64,7 @@ def main() -> int:
         url = args.url
         if url is None:
             server = llama_server(args.threads)
-            server.wait_healthy(120)
+            wait_generating(server, 120)
             url = server.url + "/v1"
         try:
             settings = base.model_copy(

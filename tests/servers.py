@@ -134,3 +134,22 @@ def llama_server(threads: int = 1, *args: str) -> ServerProcess:
     # one request at a time, each to its end (by default a new one interrupts the running one)
     command += ["--interrupt_requests", "False", *args]
     return ServerProcess(command, port=port, health_path="/v1/models")
+
+
+def server_state(server: ServerProcess) -> str:
+    """Whether the server still runs, and the end of its log: why the model wrote nothing."""
+    running = "running" if server.proc.poll() is None else f"exited {server.proc.returncode}"
+    return f"server {running}; its log ends:\n{server.output()[-2000:]}"
+
+
+def wait_generating(server: ServerProcess, timeout: float) -> None:
+    """:meth:`ServerProcess.wait_healthy`, then one token from the model: ``/v1/models``
+    answers before the weights ever run, and a build the CPU can't run dies only at its first
+    generation (a native AMX build did in CI, and every LLM answer quietly became the
+    extractive one)."""
+    server.wait_healthy(timeout)
+    body = {"model": "smollm2", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1}
+    try:
+        httpx.post(server.url + "/v1/chat/completions", json=body, timeout=60).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise RuntimeError(f"SmolLM2 generates nothing ({exc!r}); {server_state(server)}") from None

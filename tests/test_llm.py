@@ -13,11 +13,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from assistant import Answer, Assistant, Settings, build_assistant, support
-from tests.servers import ServerProcess, llama_server
+from tests.servers import ServerProcess, llama_server, server_state, wait_generating
 
 pytestmark = pytest.mark.llm
 
@@ -45,26 +44,8 @@ INJECTED = (
 @pytest.fixture(scope="module")
 def smollm2() -> Iterator[ServerProcess]:
     with llama_server(threads=1) as server:
-        server.wait_healthy(180)
-        first_generation(server)
+        wait_generating(server, 180)
         yield server
-
-
-def server_state(server: ServerProcess) -> str:
-    """Whether the server still runs, and the end of its log: why the model wrote nothing."""
-    running = "running" if server.proc.poll() is None else f"exited {server.proc.returncode}"
-    return f"llama server {running}; its log ends:\n{server.output()[-2000:]}"
-
-
-def first_generation(server: ServerProcess) -> None:
-    """One token from the model: ``/v1/models`` answers before the weights ever run, and a
-    build the CPU can't run dies only here (a native AMX build did, and every answer of these
-    tests quietly became the extractive one)."""
-    body = {"model": "smollm2", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1}
-    try:
-        httpx.post(server.url + "/v1/chat/completions", json=body, timeout=60).raise_for_status()
-    except httpx.HTTPError as exc:
-        raise RuntimeError(f"SmolLM2 generates nothing ({exc!r}); {server_state(server)}") from None
 
 
 def with_llm(settings: Settings, server: ServerProcess, **more: object) -> Settings:
@@ -161,7 +142,7 @@ def test_the_server_killed_mid_stream_gives_the_extractive_answer(
     indexed_settings: Settings, embedder, assistant
 ) -> None:
     with llama_server(threads=1) as doomed:
-        doomed.wait_healthy(180)
+        wait_generating(doomed, 180)
         answering = build_assistant(with_llm(indexed_settings, doomed), embedder)
         # a question whose answer the model takes seconds to write; killed once it started
         question = "What did the economic discussions focus on?"
