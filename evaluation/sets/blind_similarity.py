@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 from check_and_split import norm  # noqa: E402  (the evaluator's normalisation, shared)
 
 ROOT = HERE.parent.parent
-NEW = [HERE / f"{n}_blind7.jsonl" for n in ("summit", "multidoc")]
+NEW = [HERE / f"{n}_blind8.jsonl" for n in ("summit", "multidoc")]
 REFERENCE = [
     HERE / "summit.tune.jsonl",
     HERE / "multidoc.tune.jsonl",
@@ -44,6 +44,8 @@ REFERENCE = [
     HERE / "multidoc_blind5.jsonl",
     HERE / "summit_blind6.jsonl",
     HERE / "multidoc_blind6.jsonl",
+    HERE / "summit_blind7.jsonl",
+    HERE / "multidoc_blind7.jsonl",
     ROOT / "tests" / "data" / "dev_questions.jsonl",
 ]
 STOP = set(

@@ -19,11 +19,11 @@ gold on unanswerable lines. For id and question clashes it reads the multilingua
 multilingual_blind4.jsonl gets the same checks with ``ml4-`` ids, and may not copy the
 multilingual tune files or multilingual_blind.jsonl either.
 
-The fourth to seventh blind sets (``*_blind4.jsonl`` … ``*_blind7.jsonl``) also need ids
+The fourth to eighth blind sets (``*_blind4.jsonl`` … ``*_blind8.jsonl``) also need ids
 ``<prefix><kind>-NN`` (``ml4-<lang>-NN``), the kind counts of their brief, no question asked
 twice in one file, and may not copy any file treated as reference here (tune halves, dev set,
 extra sets, the first blind sets; for the fifth, the fourth too; for the sixth, the fourth and
-fifth; for the seventh, the fourth to sixth).
+fifth; for the seventh, the fourth to sixth; for the eighth, the fourth to seventh).
 """
 
 from __future__ import annotations
@@ -80,6 +80,8 @@ BLIND5_REFERENCE = (*BLIND4_REFERENCE, HERE / "summit_blind4.jsonl", HERE / "mul
 BLIND6_REFERENCE = (*BLIND5_REFERENCE, HERE / "summit_blind5.jsonl", HERE / "multidoc_blind5.jsonl")
 #: What the seventh must not copy: the same, and the sixth sets.
 BLIND7_REFERENCE = (*BLIND6_REFERENCE, HERE / "summit_blind6.jsonl", HERE / "multidoc_blind6.jsonl")
+#: What the eighth must not copy: the same, and the seventh sets.
+BLIND8_REFERENCE = (*BLIND7_REFERENCE, HERE / "summit_blind7.jsonl", HERE / "multidoc_blind7.jsonl")
 SUMMIT_BLIND4_KINDS = {
     "paraphrase": 16,
     "synonym": 12,
@@ -115,9 +117,14 @@ FILES = {
         {"multi-doc": 30, "hard-negative": 10, "unanswerable": 4},
     ),
 }
-#: The fifth to seventh blind sets: one brief, each may not copy the sets before it.
+#: The fifth to eighth blind sets: one brief, each may not copy the sets before it.
 MULTIDOC_BLIND5_KINDS = {"multi-doc": 33, "hard-negative": 11, "unanswerable": 4}
-for _n, _reference in ((5, BLIND5_REFERENCE), (6, BLIND6_REFERENCE), (7, BLIND7_REFERENCE)):
+for _n, _reference in (
+    (5, BLIND5_REFERENCE),
+    (6, BLIND6_REFERENCE),
+    (7, BLIND7_REFERENCE),
+    (8, BLIND8_REFERENCE),
+):
     FILES[f"summit_blind{_n}"] = ExtraSet(
         HERE / f"summit_blind{_n}.jsonl", f"s{_n}-", "summit", _reference, SUMMIT_BLIND5_KINDS
     )
