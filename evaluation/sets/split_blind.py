@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Split the fourth to seventh blind sets once into a tune and a held-out half (stdlib only).
+"""Split the fourth to eighth blind sets once into a tune and a held-out half (stdlib only).
 
     python3 evaluation/sets/split_blind.py
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 #: Each blind set and the seed it was split with (the fourth's 2026, the fifth's 2027, the
-#: sixth's 2028, the seventh's 2029).
+#: sixth's 2028, the seventh's 2029, the eighth's 2030).
 SEEDS = {
     "summit_blind4": 2026,
     "multidoc_blind4": 2026,
@@ -35,6 +35,8 @@ SEEDS = {
     "multidoc_blind6": 2028,
     "summit_blind7": 2029,
     "multidoc_blind7": 2029,
+    "summit_blind8": 2030,
+    "multidoc_blind8": 2030,
 }
 
 
