@@ -29,6 +29,11 @@ CLASS_STEPS = BROADER_STEPS + 1
 _POS = ("n", "v", "a", "s", "r")
 #: WordNet's class of the cities that stand for their country's government.
 _NATIONAL_CAPITAL = "national_capital.n.01"
+#: WordNet's root of places: countries, cities, regions, seas.
+_LOCATION = "location.n.01"
+#: Steps up from a place name to :data:`_LOCATION` ("Tokyo" → national capital → capital →
+#: seat → centre → area → region → location).
+PLACE_STEPS = 8
 
 
 def _spaced(lemma_name: str) -> str:
@@ -71,6 +76,20 @@ class Lexicon:
                 for country in synset.part_holonyms():
                     names.update(_spaced(n) for n in country.lemma_names())
         return frozenset(names)
+
+    def is_place(self, name: str) -> bool:
+        """Whether a name (or a demonym) names a place: "Japan", "Tokyo", "Japanese". A place
+        the documents never mention is a stronger sign than another unknown name that they
+        can't answer: "What did Lee say about *Japan*?" against "*Zhongnanhai*'s closing
+        message" (the government by its compound) or "the *FX* line" (jargon)."""
+        if self.stands_for(name.casefold()):
+            return True
+        frontier = self._wordnet.synsets(name, "n")[:SENSES]
+        for _ in range(PLACE_STEPS):
+            frontier = [h for s in frontier for h in (*s.hypernyms(), *s.instance_hypernyms())]
+            if any(s.name() == _LOCATION for s in frontier):
+                return True
+        return False
 
     def _broader(self, word: str, steps: int = BROADER_STEPS) -> frozenset[str]:
         """Senses of words up to ``steps`` more general than this one."""

@@ -30,7 +30,7 @@ from assistant.question_words import (
 )
 from assistant.script import Language, question_language, without_quote_phrase
 from assistant.types import Message
-from vectorstore.analysis import Acronyms, stem, stems, word_spans, words
+from vectorstore.analysis import Acronyms, stem, stems, word_spans, words, written_as_acronym
 
 _ASIDE = re.compile(
     r"\b(?:besides|apart from|aside from|other than|except(?: for)?|beyond|not counting)\s+"
@@ -61,13 +61,13 @@ class SearchText:
         return cls(text, tuple(stems(text)), tuple(terms), tuple(terms.values()))
 
     def spelled_out(self, acronyms: Acronyms, among: Collection[str]) -> frozenset[str]:
-        """Those of the stems ``among`` whose words it writes in capitals and the documents
-        spell out ("FTA")."""
+        """Those of the stems ``among`` whose words it writes as acronyms and the documents
+        spell out ("FTA", "BoJ")."""
         return frozenset(
             stem(w)
             for w, lo, hi in word_spans(self.text)
             if hi - lo > 1
-            and self.text[lo:hi].isupper()
+            and written_as_acronym(self.text[lo:hi])
             and stem(w) in among
             and acronyms.spelled_out(w)
         )

@@ -65,12 +65,14 @@ TUNE = (
     (SETS / "summit_blind5.tune.jsonl", None),
     (SETS / "summit_blind6.tune.jsonl", None),
     (SETS / "summit_blind7.tune.jsonl", None),
+    (SETS / "summit_blind8.tune.jsonl", None),
     (SETS / "multidoc.tune.jsonl", MULTIDOC),
     (SETS / "multidoc_extra.tune.jsonl", MULTIDOC),
     (SETS / "multidoc_blind4.tune.jsonl", MULTIDOC),
     (SETS / "multidoc_blind5.tune.jsonl", MULTIDOC),
     (SETS / "multidoc_blind6.tune.jsonl", MULTIDOC),
     (SETS / "multidoc_blind7.tune.jsonl", MULTIDOC),
+    (SETS / "multidoc_blind8.tune.jsonl", MULTIDOC),
 )
 HELDOUT = (
     (SETS / "summit.heldout.jsonl", None),
@@ -78,11 +80,13 @@ HELDOUT = (
     (SETS / "summit_blind5.heldout.jsonl", None),
     (SETS / "summit_blind6.heldout.jsonl", None),
     (SETS / "summit_blind7.heldout.jsonl", None),
+    (SETS / "summit_blind8.heldout.jsonl", None),
     (SETS / "multidoc.heldout.jsonl", MULTIDOC),
     (SETS / "multidoc_blind4.heldout.jsonl", MULTIDOC),
     (SETS / "multidoc_blind5.heldout.jsonl", MULTIDOC),
     (SETS / "multidoc_blind6.heldout.jsonl", MULTIDOC),
     (SETS / "multidoc_blind7.heldout.jsonl", MULTIDOC),
+    (SETS / "multidoc_blind8.heldout.jsonl", MULTIDOC),
 )
 L2 = 0.01
 TEMPERATURE = 0.05

@@ -61,19 +61,25 @@ SETS = REPO_ROOT / "evaluation" / "sets"
 #: VNNI and AMX the same answer path refused one more of the fourth blind summit half's
 #: unanswerable questions (1.000) and one fewer of the sixth blind multidoc half's (0.375: "Which
 #: opposition party criticised …" answered at 0.554, the threshold 0.535), so that floor is the
-#: lower of the two.
+#: lower of the two. The eighth blind sets split (measured at the split: 0.766 / 0.638 / 0.846 /
+#: 0.625 and 0.647 / 0.588 / 0.375), their tune halves fitted on (twelve files 500 → 498 of 587
+#: right, 352 → 359 first, unanswerable refused 106 → 100 of 142), names the documents never
+#: use weighed by the decision instead of vetoing, a place among them weighed on its own, and
+#: acronyms in mixed case ("BoJ") or plural ("MOUs") looked up: 505, 368 and 98.
 FLOORS = {
-    "summit": ["correct=0.97", "hit@1=0.94", "refusal_rate=0.82", "followup_correct=0.94"],
-    "multidoc": ["correct=0.97", "hit@1=0.90", "refusal_rate=0.80"],
-    "multilingual": ["correct=0.87", "hit@1=0.70", "refusal_rate=0.65"],
-    "summit_blind4": ["correct=0.87", "hit@1=0.78", "refusal_rate=0.90", "followup_correct=0.83"],
-    "multidoc_blind4": ["correct=0.95", "hit@1=0.70", "refusal_rate=0.55"],
-    "summit_blind5": ["correct=0.83", "hit@1=0.76", "refusal_rate=0.75", "followup_correct=0.85"],
-    "multidoc_blind5": ["correct=0.68", "hit@1=0.45", "refusal_rate=0.70"],
-    "summit_blind6": ["correct=0.85", "hit@1=0.78", "refusal_rate=0.52", "followup_correct=0.94"],
-    "multidoc_blind6": ["correct=0.80", "hit@1=0.74", "refusal_rate=0.37"],
-    "summit_blind7": ["correct=0.93", "hit@1=0.74", "refusal_rate=0.90", "followup_correct=0.94"],
-    "multidoc_blind7": ["correct=0.68", "hit@1=0.56", "refusal_rate=0.60"],
+    "summit": ["correct=0.99", "hit@1=0.96", "refusal_rate=0.80", "followup_correct=0.99"],
+    "multidoc": ["correct=0.97", "hit@1=0.91", "refusal_rate=0.66"],
+    "multilingual": ["correct=0.90", "hit@1=0.71", "refusal_rate=0.66"],
+    "summit_blind4": ["correct=0.91", "hit@1=0.86", "refusal_rate=0.92", "followup_correct=0.85"],
+    "multidoc_blind4": ["correct=0.99", "hit@1=0.79", "refusal_rate=0.57"],
+    "summit_blind5": ["correct=0.93", "hit@1=0.82", "refusal_rate=0.61", "followup_correct=0.87"],
+    "multidoc_blind5": ["correct=0.76", "hit@1=0.52", "refusal_rate=0.74"],
+    "summit_blind6": ["correct=0.93", "hit@1=0.85", "refusal_rate=0.46", "followup_correct=0.99"],
+    "multidoc_blind6": ["correct=0.88", "hit@1=0.82", "refusal_rate=0.37"],
+    "summit_blind7": ["correct=0.97", "hit@1=0.78", "refusal_rate=0.84", "followup_correct=0.99"],
+    "multidoc_blind7": ["correct=0.82", "hit@1=0.70", "refusal_rate=0.49"],
+    "summit_blind8": ["correct=0.76", "hit@1=0.70", "refusal_rate=0.84", "followup_correct=0.62"],
+    "multidoc_blind8": ["correct=0.64", "hit@1=0.58", "refusal_rate=0.37"],
 }
 
 
@@ -127,6 +133,8 @@ def test_the_blind_sets_held_out_halves_meet_their_floors(
         ("multidoc_blind6", multidoc_settings, 25),
         ("summit_blind7", indexed_settings, 60),
         ("multidoc_blind7", multidoc_settings, 25),
+        ("summit_blind8", indexed_settings, 60),
+        ("multidoc_blind8", multidoc_settings, 25),
     ):
         done = run_gate(name, settings, tmp_path / name)
         assert done.returncode == 0, done.stdout + done.stderr

@@ -73,3 +73,19 @@ def test_an_acronym_is_known_when_the_documents_spell_it_out() -> None:
     assert not acronyms.spelled_out("NATO") and not acronyms.spelled_out("F")
     # The words must follow one another: "free … agreement" alone is not "FA".
     assert not acronyms.spelled_out("FA")
+
+
+def test_an_acronym_may_mix_cases_or_be_plural() -> None:
+    """Central banks and agreements as analysts write them: "PBoC", "BoJ", "MOUs"."""
+    from vectorstore.analysis import Acronyms, written_as_acronym
+
+    acronyms = Acronyms(
+        [
+            "The People’s Bank of China and the Bank of Japan renewed the line.",
+            "They signed memoranda of understanding.",
+        ]
+    )
+    assert all(map(written_as_acronym, ("PBoC", "BoJ", "MOUs", "FTA")))
+    assert not any(map(written_as_acronym, ("Beijing", "Xi", "Gyeongju")))
+    assert acronyms.spelled_out("PBoC") and acronyms.spelled_out("BoJ")
+    assert acronyms.spelled_out("MOUs") and not acronyms.spelled_out("BoK")

@@ -86,6 +86,11 @@ def word_spans(text: str) -> list[tuple[str, int, int]]:
     return [(m[0].casefold(), m.start(), m.end()) for m in re.finditer(r"[^\W_]+", text)]
 
 
+def written_as_acronym(token: str) -> bool:
+    """Two capitals or more: "FTA", "PBoC", "BoJ", "MOUs"."""
+    return sum(c.isupper() for c in token) > 1
+
+
 class Acronyms:
     """Which acronyms the documents spell out ("FTA" → "free trade agreement", "LNG" →
     "liquefied natural gas"): an acronym in a question names something they do mention. One
@@ -98,6 +103,10 @@ class Acronyms:
         self._known: dict[str, bool] = {}
 
     def spelled_out(self, acronym: str) -> bool:
+        """Whether the documents spell it out: its letters, a plural "s" dropped ("MOUs"),
+        begin consecutive words ("BoJ" ← "Bank of Japan")."""
+        if acronym.endswith("s") and acronym[:-1].isupper():
+            acronym = acronym[:-1]
         key = acronym.casefold()
         known = self._known.get(key)
         if known is None:
