@@ -48,6 +48,7 @@ class Lexicon:
         self.senses = lru_cache(maxsize=200_000)(self._senses)
         self.broader = lru_cache(maxsize=200_000)(self._broader)
         self.covering = lru_cache(maxsize=100_000)(self._covering)
+        self.is_place = lru_cache(maxsize=100_000)(self._is_place)
 
     def _senses(self, word: str) -> frozenset[str]:
         """The names of the word's first senses, and of the nouns its adjectives pertain to."""
@@ -77,7 +78,7 @@ class Lexicon:
                     names.update(_spaced(n) for n in country.lemma_names())
         return frozenset(names)
 
-    def is_place(self, name: str) -> bool:
+    def _is_place(self, name: str) -> bool:
         """Whether a name (or a demonym) names a place: "Japan", "Tokyo", "Japanese". A place
         the documents never mention is a stronger sign than another unknown name that they
         can't answer: "What did Lee say about *Japan*?" against "*Zhongnanhai*'s closing

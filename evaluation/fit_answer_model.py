@@ -51,7 +51,7 @@ from ingest import ingest
 from vectorstore import Embedder
 
 #: (question file, corpus folder or None for data/): what the model is fitted on. Every tune
-#: file the query adapter is fitted on (seven hands), and the calibration set: a model fitted on
+#: file the query adapter is fitted on (eight hands), and the calibration set: a model fitted on
 #: one author's wording ranked worse than plain cosine on another's. Leaving one author out
 #: at a time, fitting on the other three moved the left-out author's right answers and
 #: refusals from 0.695 (fitted on the first author alone) to 0.746 on the third blind set and
