@@ -211,8 +211,7 @@ class MultilingualSearch:
         return tuple(
             n
             for n in query.names
-            if n.casefold() not in self.vocabulary
-            and not (n.isupper() and self.acronyms.spelled_out(n))
+            if n.casefold() not in self.vocabulary and not self.acronyms.known(n)
         )
 
     def veto(self, query: Query, best: Evidence) -> str | None:

@@ -30,7 +30,7 @@ from assistant.question_words import (
 )
 from assistant.script import Language, question_language, without_quote_phrase
 from assistant.types import Message
-from vectorstore.analysis import Acronyms, stem, stems, word_spans, words, written_as_acronym
+from vectorstore.analysis import Acronyms, stem, stems, word_spans, words
 
 _ASIDE = re.compile(
     r"\b(?:besides|apart from|aside from|other than|except(?: for)?|beyond|not counting)\s+"
@@ -66,10 +66,7 @@ class SearchText:
         return frozenset(
             stem(w)
             for w, lo, hi in word_spans(self.text)
-            if hi - lo > 1
-            and written_as_acronym(self.text[lo:hi])
-            and stem(w) in among
-            and acronyms.spelled_out(w)
+            if stem(w) in among and acronyms.known(self.text[lo:hi])
         )
 
     def absent_stems(self, vocabulary: Container[str], acronyms: Acronyms) -> frozenset[str]:

@@ -27,7 +27,7 @@ from assistant.lexicon import Lexicon
 from assistant.query import Query, SearchText
 from assistant.question_words import FRAMING_STEMS
 from assistant.types import Evidence
-from vectorstore.analysis import Acronyms, stem, stems, words, written_as_acronym
+from vectorstore.analysis import Acronyms, stem, stems, words
 from vectorstore.lexical import BM25Index
 
 MODEL_FILE = Path(__file__).with_name("answer_model.json")
@@ -386,7 +386,7 @@ class Features:
         word = name.casefold()
         if stem(word) in self.vocabulary:
             return True
-        if written_as_acronym(name) and self.acronyms.spelled_out(name):
+        if self.acronyms.known(name):
             return True
         return any(
             all(stem(w) in self.vocabulary for w in words(country))

@@ -89,3 +89,5 @@ def test_an_acronym_may_mix_cases_or_be_plural() -> None:
     assert not any(map(written_as_acronym, ("Beijing", "Xi", "Gyeongju")))
     assert acronyms.spelled_out("PBoC") and acronyms.spelled_out("BoJ")
     assert acronyms.spelled_out("MOUs") and not acronyms.spelled_out("BoK")
+    # A question's token counts only when it is written as one: "Boj" is not "BoJ".
+    assert acronyms.known("BoJ") and not acronyms.known("Boj")

@@ -102,6 +102,10 @@ class Acronyms:
         self._texts = texts
         self._known: dict[str, bool] = {}
 
+    def known(self, token: str) -> bool:
+        """Whether a question's token is written as an acronym the documents spell out."""
+        return written_as_acronym(token) and self.spelled_out(token)
+
     def spelled_out(self, acronym: str) -> bool:
         """Whether the documents spell it out: its letters, a plural "s" dropped ("MOUs"),
         begin consecutive words ("BoJ" ← "Bank of Japan")."""
