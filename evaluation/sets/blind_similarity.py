@@ -3,7 +3,7 @@
 
     python3 evaluation/sets/blind_similarity.py [NEW.jsonl ...]
 
-For every question and history turn of the new files (by default the seventh blind sets),
+For every question and history turn of the new files (by default the ninth blind sets),
 finds the most similar question or history turn in the reference files (the tune halves, the
 dev set, the extra sets and the earlier blind sets) and prints the NEW text only, with the
 score and the reference file's name, when the overlap is high. It never prints a reference
@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 from check_and_split import norm  # noqa: E402  (the evaluator's normalisation, shared)
 
 ROOT = HERE.parent.parent
-NEW = [HERE / f"{n}_blind8.jsonl" for n in ("summit", "multidoc")]
+NEW = [HERE / f"{n}_blind9.jsonl" for n in ("summit", "multidoc")]
 REFERENCE = [
     HERE / "summit.tune.jsonl",
     HERE / "multidoc.tune.jsonl",
@@ -46,6 +46,8 @@ REFERENCE = [
     HERE / "multidoc_blind6.jsonl",
     HERE / "summit_blind7.jsonl",
     HERE / "multidoc_blind7.jsonl",
+    HERE / "summit_blind8.jsonl",
+    HERE / "multidoc_blind8.jsonl",
     ROOT / "tests" / "data" / "dev_questions.jsonl",
 ]
 STOP = set(

@@ -19,11 +19,12 @@ gold on unanswerable lines. For id and question clashes it reads the multilingua
 multilingual_blind4.jsonl gets the same checks with ``ml4-`` ids, and may not copy the
 multilingual tune files or multilingual_blind.jsonl either.
 
-The fourth to eighth blind sets (``*_blind4.jsonl`` … ``*_blind8.jsonl``) also need ids
+The fourth to ninth blind sets (``*_blind4.jsonl`` … ``*_blind9.jsonl``) also need ids
 ``<prefix><kind>-NN`` (``ml4-<lang>-NN``), the kind counts of their brief, no question asked
 twice in one file, and may not copy any file treated as reference here (tune halves, dev set,
 extra sets, the first blind sets; for the fifth, the fourth too; for the sixth, the fourth and
-fifth; for the seventh, the fourth to sixth; for the eighth, the fourth to seventh).
+fifth; for the seventh, the fourth to sixth; for the eighth, the fourth to seventh; for the ninth,
+the fourth to eighth).
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ BLIND6_REFERENCE = (*BLIND5_REFERENCE, HERE / "summit_blind5.jsonl", HERE / "mul
 BLIND7_REFERENCE = (*BLIND6_REFERENCE, HERE / "summit_blind6.jsonl", HERE / "multidoc_blind6.jsonl")
 #: What the eighth must not copy: the same, and the seventh sets.
 BLIND8_REFERENCE = (*BLIND7_REFERENCE, HERE / "summit_blind7.jsonl", HERE / "multidoc_blind7.jsonl")
+#: What the ninth must not copy: the same, and the eighth sets.
+BLIND9_REFERENCE = (*BLIND8_REFERENCE, HERE / "summit_blind8.jsonl", HERE / "multidoc_blind8.jsonl")
 SUMMIT_BLIND4_KINDS = {
     "paraphrase": 16,
     "synonym": 12,
@@ -117,13 +120,14 @@ FILES = {
         {"multi-doc": 30, "hard-negative": 10, "unanswerable": 4},
     ),
 }
-#: The fifth to eighth blind sets: one brief, each may not copy the sets before it.
+#: The fifth to ninth blind sets: one brief, each may not copy the sets before it.
 MULTIDOC_BLIND5_KINDS = {"multi-doc": 33, "hard-negative": 11, "unanswerable": 4}
 for _n, _reference in (
     (5, BLIND5_REFERENCE),
     (6, BLIND6_REFERENCE),
     (7, BLIND7_REFERENCE),
     (8, BLIND8_REFERENCE),
+    (9, BLIND9_REFERENCE),
 ):
     FILES[f"summit_blind{_n}"] = ExtraSet(
         HERE / f"summit_blind{_n}.jsonl", f"s{_n}-", "summit", _reference, SUMMIT_BLIND5_KINDS

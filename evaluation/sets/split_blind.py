@@ -24,7 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 #: Each blind set and the seed it was split with (the fourth's 2026, the fifth's 2027, the
-#: sixth's 2028, the seventh's 2029, the eighth's 2030).
+#: sixth's 2028, the seventh's 2029, the eighth's 2030, the ninth's 2031).
 SEEDS = {
     "summit_blind4": 2026,
     "multidoc_blind4": 2026,
@@ -37,6 +37,8 @@ SEEDS = {
     "multidoc_blind7": 2029,
     "summit_blind8": 2030,
     "multidoc_blind8": 2030,
+    "summit_blind9": 2031,
+    "multidoc_blind9": 2031,
 }
 
 
