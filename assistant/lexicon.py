@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from vectorstore.analysis import written_as_acronym
+
 #: Senses of a word that count (WordNet lists the commonest first).
 SENSES = 3
 #: Steps up the hypernym tree that still count as "a broader word".
@@ -49,6 +51,7 @@ class Lexicon:
         self.broader = lru_cache(maxsize=200_000)(self._broader)
         self.covering = lru_cache(maxsize=100_000)(self._covering)
         self.is_place = lru_cache(maxsize=100_000)(self._is_place)
+        self.other_names = lru_cache(maxsize=100_000)(self._other_names)
 
     def _senses(self, word: str) -> frozenset[str]:
         """The names of the word's first senses, and of the nouns its adjectives pertain to."""
@@ -77,6 +80,16 @@ class Lexicon:
                 for country in synset.part_holonyms():
                     names.update(_spaced(n) for n in country.lemma_names())
         return frozenset(names)
+
+    def _other_names(self, name: str) -> frozenset[str]:
+        """What WordNet spells an acronym out as, spaced: "PRC" → china, people's republic of
+        china; "DPRK" → north korea. Only acronyms: a name's other senses stray ("Taiwan" is
+        also WordNet's "China", the Nationalist government)."""
+        if not written_as_acronym(name):
+            return frozenset()
+        return frozenset(
+            _spaced(n) for s in self._wordnet.synsets(name, "n")[:SENSES] for n in s.lemma_names()
+        )
 
     def _is_place(self, name: str) -> bool:
         """Whether a name (or a demonym) names a place: "Japan", "Tokyo", "Japanese". A place

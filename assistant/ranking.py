@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant import countries
 from assistant.answer_type import offers_new_answer
 from assistant.lexicon import Lexicon
 from assistant.query import Query, SearchText
@@ -379,7 +380,8 @@ class Features:
     def unknown_names(self, query: Query) -> tuple[str, ...]:
         """Names (and numbers) of the question the documents never use: not as themselves,
         not spelled out (an acronym), not through the country a demonym or a capital stands
-        for ("American" → US, "Pyongyang" → North Korea)."""
+        for ("American" → US, "Pyongyang" → North Korea), not as an acronym of what they
+        name otherwise (WordNet's "PRC" and "DPRK"; a country's initials, "ROK")."""
         return tuple(n for n in query.names if not self._known(n))
 
     def _known(self, name: str) -> bool:
@@ -388,10 +390,9 @@ class Features:
             return True
         if self.acronyms.known(name):
             return True
-        return any(
-            all(stem(w) in self.vocabulary for w in words(country))
-            for country in self.lexicon.stands_for(word)
-        )
+        lexicon = self.lexicon
+        others = lexicon.stands_for(word) | lexicon.other_names(name) | countries.named_by(name)
+        return any(all(stem(w) in self.vocabulary for w in words(other)) for other in others)
 
     def never_used(self, query: Query, search: SearchText) -> frozenset[str]:
         """Stems of the search's terms the documents never use: not acronyms they spell out,

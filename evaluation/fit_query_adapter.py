@@ -81,12 +81,14 @@ HELDOUT = (
     (SETS / "summit_blind6.heldout.jsonl", None),
     (SETS / "summit_blind7.heldout.jsonl", None),
     (SETS / "summit_blind8.heldout.jsonl", None),
+    (SETS / "summit_blind9.heldout.jsonl", None),
     (SETS / "multidoc.heldout.jsonl", MULTIDOC),
     (SETS / "multidoc_blind4.heldout.jsonl", MULTIDOC),
     (SETS / "multidoc_blind5.heldout.jsonl", MULTIDOC),
     (SETS / "multidoc_blind6.heldout.jsonl", MULTIDOC),
     (SETS / "multidoc_blind7.heldout.jsonl", MULTIDOC),
     (SETS / "multidoc_blind8.heldout.jsonl", MULTIDOC),
+    (SETS / "multidoc_blind9.heldout.jsonl", MULTIDOC),
 )
 L2 = 0.01
 TEMPERATURE = 0.05

@@ -217,6 +217,32 @@ def test_names_the_text_says_otherwise_are_not_unknown(assistant, question: str)
     assert answer.status == "answered", answer.reason
 
 
+def test_an_acronym_of_a_name_the_text_uses_is_known_and_a_place_it_never_names_is_not(
+    assistant,
+) -> None:
+    """Acronyms WordNet spells out ("PRC" and "DPRK" are China and North Korea) and a
+    country's initials ("ROK": Republic of Korea, whose common name is South Korea) name what
+    the article names; India, Japan and Taiwan it never names (WordNet also calls Taiwan's
+    government "China": only an acronym is read as another name)."""
+    from assistant.query import analyse
+
+    features = assistant.engine.pipeline.features
+    for question, unknown in (
+        ("Which security matters did the ROK and PRC delegations discuss?", ()),
+        ("What did Xi say about the DPRK?", ()),
+        ("What did Lee say about India, Japan and Taiwan?", ("India", "Japan", "Taiwan")),
+    ):
+        assert features.unknown_names(analyse(question)) == unknown, question
+
+
+def test_initials_stand_for_the_countries_whose_names_they_begin() -> None:
+    from assistant.countries import named_by
+
+    assert "south korea" in named_by("ROK") and "china" in named_by("PRC")
+    assert "north korea" in named_by("DPRK") and "united states" in named_by("USA")
+    assert not named_by("Rok") and not named_by("APEC") and not named_by("FTA")
+
+
 def test_a_question_no_passage_shares_a_word_with_is_refused_whatever_its_scores(
     assistant,
 ) -> None:
